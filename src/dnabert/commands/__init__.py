@@ -1,0 +1,1 @@
+"""``dnabert`` subcommands, one module per pipeline stage."""

@@ -1,0 +1,101 @@
+"""Config loading and validation against ``workflow/schemas/config.schema.yaml``.
+
+Validation fills in schema defaults and stops at the first invalid value with a
+:class:`ConfigError` that names the key (``datasets.split.fractions``) and what was expected.
+The same function serves the Snakemake workflow (``common.smk``) and the command line.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The config holds an invalid value; the message names the key."""
+
+
+def _extend_with_defaults(validator_class):
+    """A validator that fills in ``default`` for missing properties before checking them."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_DefaultingValidator = _extend_with_defaults(jsonschema.Draft202012Validator)
+
+
+def load_schema(path: str | os.PathLike = SCHEMA_PATH) -> dict:
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def _key_of(error: jsonschema.ValidationError) -> str:
+    parts: list[str] = []
+    for p in error.absolute_path:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        else:
+            parts.append(("." if parts else "") + str(p))
+    key = "".join(parts) or "<top level>"
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        prefix = "" if key == "<top level>" else key + "."
+        return ", ".join(prefix + e for e in extra)
+    return key
+
+
+def validate_config(
+    config: dict[str, Any], source: str = "config", schema: dict | None = None
+) -> dict[str, Any]:
+    """Validate ``config`` in place (filling defaults) and return it.
+
+    Raises :class:`ConfigError` naming ``source`` and the offending key. Beyond the schema it
+    checks relations the schema cannot express (split fractions sum to 1).
+    """
+    schema = schema if schema is not None else load_schema()
+    validator = _DefaultingValidator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        if err.validator == "additionalProperties":
+            raise ConfigError(f"{source}: unknown config key '{_key_of(err)}'")
+        raise ConfigError(f"{source}: invalid value for '{_key_of(err)}': {err.message}")
+    split = config.get("datasets", {}).get("split", {})
+    fractions = split.get("fractions")
+    if fractions is not None and abs(sum(fractions) - 1.0) > 1e-6:
+        raise ConfigError(
+            f"{source}: invalid value for 'datasets.split.fractions': {fractions} must sum to 1"
+        )
+    if split.get("method") == "chromosome" and not split.get("test_chromosomes"):
+        raise ConfigError(
+            f"{source}: invalid value for 'datasets.split.test_chromosomes': "
+            "method 'chromosome' needs at least one test chromosome"
+        )
+    return config
+
+
+def load_config(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML config file and validate it (see :func:`validate_config`)."""
+    path = Path(path)
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return validate_config(config, source=str(path))

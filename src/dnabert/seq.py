@@ -1,0 +1,68 @@
+"""Sequence conventions shared by every stage.
+
+Sequences are upper-case ``ACGT`` with ``N`` for unknown. Soft-masked (lower-case) input is
+upper-cased; any other letter is an error that names the record and position. Minus-strand
+windows are reverse-complemented so every sequence reads 5'->3' on its own strand.
+One-hot tensors have shape ``(N, 4, L)`` with channels in ``ACGT`` order; ``N`` is all-zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ALPHABET = "ACGT"
+_VALID = np.zeros(256, dtype=bool)
+for _c in b"ACGTNacgtn":
+    _VALID[_c] = True
+_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+_ONEHOT_INDEX = np.full(256, -1, dtype=np.int8)
+for _i, _c in enumerate(b"ACGT"):
+    _ONEHOT_INDEX[_c] = _i
+
+
+class SequenceError(ValueError):
+    """A sequence holds a letter outside ``ACGTN`` (case-insensitive)."""
+
+
+def clean_sequence(seq: str, record: str = "<sequence>") -> str:
+    """Upper-case ``seq`` and check it holds only ``ACGTN``.
+
+    Raises :class:`SequenceError` naming ``record`` and the 0-based position of the first bad letter.
+    """
+    raw = np.frombuffer(seq.encode("ascii", errors="replace"), dtype=np.uint8)
+    bad = np.flatnonzero(~_VALID[raw])
+    if bad.size:
+        pos = int(bad[0])
+        raise SequenceError(
+            f"{record}: invalid letter {seq[pos]!r} at position {pos}; expected only A, C, G, T or N"
+        )
+    return seq.upper()
+
+
+def reverse_complement(seq: str) -> str:
+    """Reverse complement of an ``ACGTN`` sequence (case is kept)."""
+    return seq.translate(_COMPLEMENT)[::-1]
+
+
+def gc_content(seq: str) -> float:
+    """Fraction of G or C among the non-N bases (0.0 for an all-N or empty sequence)."""
+    s = seq.upper()
+    acgt = len(s) - s.count("N")
+    return (s.count("G") + s.count("C")) / acgt if acgt else 0.0
+
+
+def one_hot(seqs: list[str] | str) -> np.ndarray:
+    """One-hot encode equal-length sequences to ``float32`` of shape ``(N, 4, L)``; ``N`` -> zeros."""
+    if isinstance(seqs, str):
+        seqs = [seqs]
+    if not seqs:
+        return np.zeros((0, 4, 0), dtype=np.float32)
+    length = len(seqs[0])
+    if any(len(s) != length for s in seqs):
+        raise ValueError("one_hot needs sequences of equal length")
+    codes = np.frombuffer("".join(seqs).upper().encode("ascii"), dtype=np.uint8)
+    idx = _ONEHOT_INDEX[codes].reshape(len(seqs), length)  # (N, L), -1 for N
+    out = np.zeros((len(seqs), length, 4), dtype=np.float32)
+    n, pos = np.nonzero(idx >= 0)
+    out[n, pos, idx[n, pos]] = 1.0
+    return out.transpose(0, 2, 1).copy()  # (N, 4, L)
