@@ -1,0 +1,24 @@
+# DNABERT pipeline: hg38 -> datasets -> k-mer tokens -> MLM pretraining -> fine-tuning ->
+# baselines -> report. All logic lives in the `dnabert` package (src/); rules are glue.
+#
+#   snakemake --cores N --use-conda                          # paper-scale run (config/config.yaml)
+#   snakemake --cores 2 --configfile config/demo.yaml        # offline demo on a generated genome
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# A --configfile on the command line replaces the default instead of being merged into it.
+if not config:
+
+    configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/genome.smk"
+
+
+rule all:
+    input:
+        get_final_targets(),
+    default_target: True

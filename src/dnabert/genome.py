@@ -1,0 +1,153 @@
+"""Reference genome: index, chromosome sizes, canonical chromosomes, naming checks.
+
+``index_genome`` writes ``{fasta}.fai`` (pysam), ``{prefix}.chrom.sizes`` (every sequence,
+``name<TAB>length``, FASTA order) and ``{prefix}.canonical.txt`` (the canonical chromosomes
+that datasets and pretraining use). :func:`check_chromosome_names` compares the chromosome names
+used by other inputs with the genome's and explains a ``chr1`` versus ``1`` mismatch.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pysam
+
+from dnabert.provenance import atomic_path
+
+
+class GenomeError(ValueError):
+    """Inputs disagree with the genome (file, record and expectation are named)."""
+
+
+def index_genome(
+    fasta: str | os.PathLike,
+    sizes_path: str | os.PathLike,
+    canonical_path: str | os.PathLike,
+    *,
+    canonical_pattern: str = r"^(chr)?([0-9]+|X|Y)$",
+    chromosomes: Iterable[str] = (),
+) -> list[str]:
+    """Index ``fasta`` and write chrom sizes and the canonical list; return the canonical names.
+
+    ``chromosomes`` (if non-empty) is the canonical list itself and every name must exist in the
+    FASTA; otherwise sequences whose names match ``canonical_pattern`` are canonical.
+    """
+    fasta = Path(fasta)
+    fai = Path(str(fasta) + ".fai")
+    with atomic_path(fai) as tmp:
+        try:
+            pysam.faidx(str(fasta), "--fai-idx", str(tmp))
+        except pysam.SamtoolsError as exc:
+            raise GenomeError(f"{fasta}: cannot be indexed as FASTA: {exc}") from exc
+    sizes = read_fai(fai)
+    if not sizes:
+        raise GenomeError(f"{fasta}: no sequences found")
+    with atomic_path(sizes_path) as tmp:
+        tmp.write_text("".join(f"{name}\t{length}\n" for name, length in sizes.items()))
+    chromosomes = list(chromosomes)
+    if chromosomes:
+        missing = [c for c in chromosomes if c not in sizes]
+        if missing:
+            raise GenomeError(
+                f"genome.chromosomes lists {missing} but {fasta} has no such sequences "
+                f"(it has e.g. {list(sizes)[:5]})"
+            )
+        canonical = chromosomes
+    else:
+        pattern = re.compile(canonical_pattern)
+        canonical = [name for name in sizes if pattern.search(name)]
+        if not canonical:
+            raise GenomeError(
+                f"{fasta}: no sequence name matches genome.canonical_pattern "
+                f"{canonical_pattern!r} (names are e.g. {list(sizes)[:5]})"
+            )
+    with atomic_path(canonical_path) as tmp:
+        tmp.write_text("".join(f"{name}\n" for name in canonical))
+    return canonical
+
+
+def read_fai(path: str | os.PathLike) -> dict[str, int]:
+    """Sequence lengths from a ``.fai`` index, in FASTA order."""
+    out = {}
+    with open(path) as fh:
+        for line in fh:
+            name, length, *_ = line.split("\t")
+            out[name] = int(length)
+    return out
+
+
+def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
+    """Read ``name<TAB>length`` lines; errors name the file and line."""
+    out = {}
+    with open(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) < 2 or not fields[1].isdigit():
+                raise GenomeError(f"{path}:{lineno}: expected 'name<TAB>length', got {line!r}")
+            out[fields[0]] = int(fields[1])
+    return out
+
+
+def read_canonical(path: str | os.PathLike) -> list[str]:
+    """Canonical chromosome names, one per line."""
+    return [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def read_chrom_names(path: str | os.PathLike, column: int = 0) -> set[str]:
+    """The set of names in ``column`` of a tab-separated file (gz or plain; ``#`` lines skipped).
+
+    Streams the file, so a GENCODE GTF (about 1.5 GB) costs seconds and little memory.
+    """
+    opener = gzip.open if str(path).endswith(".gz") else open
+    names: set[str] = set()
+    with opener(path, "rt") as fh:
+        for line in fh:
+            if line.startswith(("#", "track", "browser")) or not line.strip():
+                continue
+            names.add(line.split("\t", column + 1)[column].strip())
+    return names
+
+
+def _flip(name: str) -> str:
+    return name[3:] if name.startswith("chr") else "chr" + name
+
+
+def check_chromosome_names(
+    genome_names: Iterable[str], inputs: dict[str, Iterable[str]], genome_label: str = "genome"
+) -> dict[str, dict]:
+    """Check that each input's chromosome names are the genome's; explain a naming mismatch.
+
+    ``inputs`` maps a file name to the chromosome names it uses. An input fails when most of its
+    names are absent from the genome but present with ``chr`` added or removed (``1`` vs
+    ``chr1``), or when none of its names is in the genome. Names absent for other reasons (e.g.
+    alt contigs of another assembly) are reported, not fatal. Returns a per-input report.
+    """
+    genome = set(genome_names)
+    report: dict[str, dict] = {}
+    for source, names in inputs.items():
+        names = set(names)
+        unknown = sorted(names - genome)
+        flipped = sorted(n for n in unknown if _flip(n) in genome)
+        report[source] = {
+            "n_names": len(names),
+            "n_in_genome": len(names) - len(unknown),
+            "unknown": unknown[:20],
+        }
+        if names and flipped and len(flipped) * 2 >= len(names):
+            example = flipped[0]
+            raise GenomeError(
+                f"{source}: chromosome names disagree with the {genome_label}: "
+                f"{source} uses {example!r} where the {genome_label} has {_flip(example)!r} "
+                f"({len(flipped)} of {len(names)} names differ only by the 'chr' prefix); "
+                "use inputs with the same naming (UCSC 'chr1' or Ensembl '1')"
+            )
+        if names and len(unknown) == len(names):
+            raise GenomeError(
+                f"{source}: none of its chromosome names ({unknown[:5]}) is in the "
+                f"{genome_label}; is it for another assembly?"
+            )
+    return report

@@ -1,0 +1,100 @@
+"""Config schema: defaults fill in, and each kind of bad value is rejected naming its key."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from dnabert.config import ConfigError, load_config, validate_config
+
+MINIMAL = {"genome": {"name": "g", "fasta": {"url": "file:g.fa"}}}
+
+
+def _cfg(**sections):
+    cfg = copy.deepcopy(MINIMAL)
+    cfg.update(sections)
+    return cfg
+
+
+def test_defaults_are_filled_in():
+    cfg = validate_config(_cfg())
+    assert cfg["tokenize"]["k"] == [6]
+    assert cfg["datasets"]["split"]["fractions"] == [0.8, 0.1, 0.1]
+    assert cfg["genome"]["fasta"]["md5"] is None
+
+
+@pytest.mark.parametrize(
+    ("sections", "key"),
+    [
+        ({"datasets": {"tasks": ["prom300_tata", "enhancers"]}}, "datasets.tasks[1]"),
+        ({"tokenize": {"k": [2]}}, "tokenize.k[0]"),
+        ({"tokenize": {"k": [7]}}, "tokenize.k[0]"),
+        ({"demo": {"chromosome_length": -5}}, "demo.chromosome_length"),
+        ({"demo": {"n_tf_experiments": -1}}, "demo.n_tf_experiments"),
+        ({"genome": {"name": "g", "fasta": {"url": "x", "md5": "abc"}}}, "genome.fasta.md5"),
+        ({"datasets": {"split": {"fractions": [0.5, 0.3, 0.1]}}}, "datasets.split.fractions"),
+    ],
+)
+def test_bad_values_name_the_key(sections, key):
+    with pytest.raises(ConfigError) as err:
+        validate_config(_cfg(**sections))
+    assert f"'{key}'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("sections", "key"),
+    [
+        ({"pretraining": {}}, "pretraining"),
+        ({"datasets": {"taks": []}}, "datasets.taks"),
+        ({"genome": {"name": "g", "fasta": {"url": "x", "md6": None}}}, "genome.fasta.md6"),
+    ],
+)
+def test_unknown_keys_are_rejected(sections, key):
+    with pytest.raises(ConfigError, match=f"unknown config key '{key}'"):
+        validate_config(_cfg(**sections))
+
+
+def test_missing_required_key():
+    with pytest.raises(ConfigError, match="genome"):
+        validate_config({})
+
+
+def test_chromosome_split_needs_test_chromosomes():
+    with pytest.raises(ConfigError, match="datasets.split.test_chromosomes"):
+        validate_config(_cfg(datasets={"split": {"method": "chromosome"}}))
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml"])
+def test_shipped_configs_validate(repo, name):
+    cfg = load_config(repo / "config" / name)
+    assert cfg["genome"]["name"] in {"hg38", "demo"}
+
+
+def test_every_schema_field_has_description_and_default(repo):
+    schema = yaml.safe_load((repo / "workflow/schemas/config.schema.yaml").read_text())
+    missing = []
+
+    def walk(node, path):
+        for name, sub in node.get("properties", {}).items():
+            here = f"{path}.{name}" if path else name
+            if "description" not in sub:
+                missing.append(f"{here}: description")
+            required = name in node.get("required", [])
+            is_leaf = "properties" not in sub and "$ref" not in sub
+            if is_leaf and not required and "default" not in sub:
+                missing.append(f"{here}: default")
+            walk(sub, here)
+
+    walk(schema, "")
+    for definition in schema.get("$defs", {}).values():
+        walk(definition, "$defs")
+    assert not missing, missing
+
+
+def test_load_config_reports_bad_yaml(tmp_path):
+    bad = tmp_path / "c.yaml"
+    bad.write_text("genome: [unclosed\n")
+    with pytest.raises(ConfigError, match=str(bad)):
+        load_config(bad)

@@ -1,0 +1,77 @@
+"""Genome indexing, chromosome sizes, canonical chromosomes and naming checks."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pysam
+import pytest
+
+from dnabert.genome import (
+    GenomeError,
+    check_chromosome_names,
+    index_genome,
+    read_canonical,
+    read_chrom_names,
+    read_chrom_sizes,
+)
+
+
+@pytest.fixture
+def fasta(tmp_path):
+    path = tmp_path / "g.fa"
+    path.write_text(">chr1\nACGTACGTAC\nGT\n>chr2\nNNNNacgt\n>chrUn_x\nAC\n>chrM\nA\n")
+    return path
+
+
+def test_index_writes_fai_sizes_and_canonical(tmp_path, fasta):
+    canonical = index_genome(fasta, tmp_path / "g.chrom.sizes", tmp_path / "g.canonical.txt")
+    assert canonical == ["chr1", "chr2"]
+    assert read_chrom_sizes(tmp_path / "g.chrom.sizes") == {
+        "chr1": 12, "chr2": 8, "chrUn_x": 2, "chrM": 1,
+    }
+    assert read_canonical(tmp_path / "g.canonical.txt") == ["chr1", "chr2"]
+    with pysam.FastaFile(str(fasta)) as fa:
+        assert fa.fetch("chr1", 8, 12) == "ACGT"
+
+
+def test_explicit_chromosomes_must_exist(tmp_path, fasta):
+    assert index_genome(fasta, tmp_path / "s", tmp_path / "c", chromosomes=["chrM"]) == ["chrM"]
+    with pytest.raises(GenomeError, match="chr9"):
+        index_genome(fasta, tmp_path / "s", tmp_path / "c", chromosomes=["chr9"])
+
+
+def test_pattern_matching_nothing_is_an_error(tmp_path, fasta):
+    with pytest.raises(GenomeError, match="canonical_pattern"):
+        index_genome(fasta, tmp_path / "s", tmp_path / "c", canonical_pattern="^[0-9]+$")
+
+
+def test_malformed_fasta_is_an_error_naming_the_file(tmp_path):
+    bad = tmp_path / "bad.fa"
+    bad.write_text(">a\nACGT\nAC\nACGT\n")  # inconsistent line lengths
+    with pytest.raises(GenomeError, match="bad.fa"):
+        index_genome(bad, tmp_path / "s", tmp_path / "c", canonical_pattern=".")
+
+
+def test_chr_prefix_mismatch_is_explained(tmp_path):
+    genome = ["chr1", "chr2", "chrX"]
+    gtf = tmp_path / "a.gtf"
+    gtf.write_text("#comment\n1\tx\texon\t1\t5\t.\t+\t.\tgene_id \"g\";\n2\tx\texon\t1\t5\t.\t+\t.\t\n")
+    with pytest.raises(GenomeError, match=r"uses '1' where the genome has 'chr1'"):
+        check_chromosome_names(genome, {str(gtf): read_chrom_names(gtf)})
+
+
+def test_other_assembly_is_an_error_and_partial_overlap_is_reported():
+    with pytest.raises(GenomeError, match="another assembly"):
+        check_chromosome_names(["chr1"], {"peaks.bed": {"scaffold_7"}})
+    report = check_chromosome_names(["chr1", "chr2"], {"peaks.bed": {"chr1", "chr2", "chrUn_z"}})
+    assert report["peaks.bed"] == {"n_names": 3, "n_in_genome": 2, "unknown": ["chrUn_z"]}
+
+
+def test_real_hg38_slice_indexes(tmp_path, real_data):
+    src = real_data / "hg38_chr22_32000000_32300000.fa"
+    assert hashlib.md5(src.read_bytes()).hexdigest() == "01320157a250a3d2eea63e89ecf79eba"
+    fasta = tmp_path / "slice.fa"
+    fasta.write_bytes(src.read_bytes())
+    assert index_genome(fasta, tmp_path / "s", tmp_path / "c") == ["chr22"]
+    assert read_chrom_sizes(tmp_path / "s") == {"chr22": 300_000}

@@ -1,0 +1,82 @@
+# Downloads (verified, atomic), genome index, chromosome naming check, and the demo generator.
+
+
+rule download_resource:
+    input:
+        get_local_sources,
+    output:
+        "resources/{resource}",
+    log:
+        "logs/download/{resource}.log",
+    params:
+        source=get_download_source,
+    wildcard_constraints:
+        resource=DOWNLOAD_PATTERN,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=120,
+    conda:
+        "../../envs/genome.yaml"
+    script:
+        "../scripts/download.py"
+
+
+rule index_genome:
+    input:
+        fasta="resources/genome/{genome}.fa",
+    output:
+        fai="resources/genome/{genome}.fa.fai",
+        sizes="resources/genome/{genome}.chrom.sizes",
+        canonical="resources/genome/{genome}.canonical.txt",
+    log:
+        "logs/genome/index_{genome}.log",
+    params:
+        canonical_pattern=config["genome"]["canonical_pattern"],
+        chromosomes=config["genome"]["chromosomes"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        "../../envs/genome.yaml"
+    script:
+        "../scripts/index_genome.py"
+
+
+rule check_chromosome_names:
+    input:
+        sizes="resources/genome/{genome}.chrom.sizes",
+        others=get_names_check_inputs,
+    output:
+        "results/qc/{genome}.chromosome_names.json",
+    log:
+        "logs/genome/check_names_{genome}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    conda:
+        "../../envs/genome.yaml"
+    script:
+        "../scripts/check_chromosome_names.py"
+
+
+if "demo" in config:
+
+    rule generate_demo_data:
+        output:
+            demo_outputs(),
+        log:
+            "logs/demo/generate_demo_data.log",
+        params:
+            demo=config["demo"],
+            outdir=DEMO_SOURCE,
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        conda:
+            "../../envs/genome.yaml"
+        script:
+            "../scripts/generate_demo.py"
