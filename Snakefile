@@ -11,7 +11,7 @@ min_version("9.0")
 # A --configfile on the command line replaces the default instead of being merged into it.
 if not config:
 
-    configfile: "config/config.yaml"
+    configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
