@@ -28,7 +28,10 @@ def test_index_writes_fai_sizes_and_canonical(tmp_path, fasta):
     canonical = index_genome(fasta, tmp_path / "g.chrom.sizes", tmp_path / "g.canonical.txt")
     assert canonical == ["chr1", "chr2"]
     assert read_chrom_sizes(tmp_path / "g.chrom.sizes") == {
-        "chr1": 12, "chr2": 8, "chrUn_x": 2, "chrM": 1,
+        "chr1": 12,
+        "chr2": 8,
+        "chrUn_x": 2,
+        "chrM": 1,
     }
     assert read_canonical(tmp_path / "g.canonical.txt") == ["chr1", "chr2"]
     with pysam.FastaFile(str(fasta)) as fa:
@@ -56,7 +59,9 @@ def test_malformed_fasta_is_an_error_naming_the_file(tmp_path):
 def test_chr_prefix_mismatch_is_explained(tmp_path):
     genome = ["chr1", "chr2", "chrX"]
     gtf = tmp_path / "a.gtf"
-    gtf.write_text("#comment\n1\tx\texon\t1\t5\t.\t+\t.\tgene_id \"g\";\n2\tx\texon\t1\t5\t.\t+\t.\t\n")
+    gtf.write_text(
+        '#comment\n1\tx\texon\t1\t5\t.\t+\t.\tgene_id "g";\n2\tx\texon\t1\t5\t.\t+\t.\t\n'
+    )
     with pytest.raises(GenomeError, match=r"uses '1' where the genome has 'chr1'"):
         check_chromosome_names(genome, {str(gtf): read_chrom_names(gtf)})
 

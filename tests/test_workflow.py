@@ -16,7 +16,10 @@ SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snak
 def _snakemake(repo, *args, cwd=None):
     return subprocess.run(
         [SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--cores", "1", *args],
-        cwd=cwd or repo, capture_output=True, text=True, timeout=300,
+        cwd=cwd or repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -26,7 +29,12 @@ def test_demo_dry_run_builds_the_whole_dag(repo, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
-    for rule in ("generate_demo_data", "download_resource", "index_genome", "check_chromosome_names"):
+    for rule in (
+        "generate_demo_data",
+        "download_resource",
+        "index_genome",
+        "check_chromosome_names",
+    ):
         assert rule in out, f"{rule} missing from the demo DAG"
 
 
@@ -50,8 +58,9 @@ def test_invalid_config_stops_before_any_job(repo, tmp_path):
 @pytest.mark.slow
 def test_demo_runs_end_to_end(repo, tmp_path):
     """The real demo: generated data -> verified downloads -> indexed genome -> name check."""
-    result = _snakemake(repo, "--configfile", str(repo / "config/demo.yaml"),
-                        "--directory", str(tmp_path))
+    result = _snakemake(
+        repo, "--configfile", str(repo / "config/demo.yaml"), "--directory", str(tmp_path)
+    )
     assert result.returncode == 0, result.stderr[-5000:]
     assert (tmp_path / "resources/genome/demo.fa.fai").is_file()
     sizes = (tmp_path / "resources/genome/demo.chrom.sizes").read_text().split()

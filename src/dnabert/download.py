@@ -131,15 +131,19 @@ class _Gunzip:
         return tail
 
 
-def _copy_once(url, tmp: Path, base_dir, timeout, gunzip, algorithm, desc) -> tuple[str | None, int]:
+def _copy_once(
+    url, tmp: Path, base_dir, timeout, gunzip, algorithm, desc
+) -> tuple[str | None, int]:
     stream, total = _open(url, base_dir, timeout)
     hasher = hashlib.new(algorithm) if algorithm else None
     received = 0
     decomp: _Gunzip | None = None
     first = True
-    with stream, open(tmp, "wb") as out, tqdm(
-        total=total, unit="B", unit_scale=True, desc=desc, disable=None, leave=False
-    ) as bar:
+    with (
+        stream,
+        open(tmp, "wb") as out,
+        tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=None, leave=False) as bar,
+    ):
         while chunk := stream.read(CHUNK):
             if first:
                 is_gz = chunk[:2] == b"\x1f\x8b"
@@ -205,8 +209,10 @@ def fetch(
                 f"({size} bytes); nothing was written to {dest}"
             )
         log.info(
-            "%s -> %s (%d bytes%s)", url, dest, size,
+            "%s -> %s (%d bytes%s)",
+            url,
+            dest,
+            size,
             f", {expected[0]} verified" if expected else ", no checksum configured",
         )
     return dest
-

@@ -8,7 +8,9 @@ from dnabert.config import ConfigError, validate_config
 from dnabert.download import resolve_url
 
 try:
-    validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
+    validate_config(
+        config, source=", ".join(map(str, workflow.configfiles)) or "config"
+    )
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 

@@ -8,16 +8,16 @@ rule download_resource:
         "resources/{resource}",
     log:
         "logs/download/{resource}.log",
-    params:
-        source=get_download_source,
     wildcard_constraints:
         resource=DOWNLOAD_PATTERN,
+    conda:
+        "../../envs/genome.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=120,
-    conda:
-        "../../envs/genome.yaml"
+    params:
+        source=get_download_source,
     script:
         "../scripts/download.py"
 
@@ -31,15 +31,15 @@ rule index_genome:
         canonical="resources/genome/{genome}.canonical.txt",
     log:
         "logs/genome/index_{genome}.log",
-    params:
-        canonical_pattern=config["genome"]["canonical_pattern"],
-        chromosomes=config["genome"]["chromosomes"],
+    conda:
+        "../../envs/genome.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
-    conda:
-        "../../envs/genome.yaml"
+    params:
+        canonical_pattern=config["genome"]["canonical_pattern"],
+        chromosomes=config["genome"]["chromosomes"],
     script:
         "../scripts/index_genome.py"
 
@@ -52,12 +52,12 @@ rule check_chromosome_names:
         "results/qc/{genome}.chromosome_names.json",
     log:
         "logs/genome/check_names_{genome}.log",
+    conda:
+        "../../envs/genome.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
-    conda:
-        "../../envs/genome.yaml"
     script:
         "../scripts/check_chromosome_names.py"
 
@@ -69,14 +69,13 @@ if "demo" in config:
             demo_outputs(),
         log:
             "logs/demo/generate_demo_data.log",
-        params:
-            demo=config["demo"],
-            outdir=DEMO_SOURCE,
+        conda:
+            "../../envs/genome.yaml"
         threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
-        conda:
-            "../../envs/genome.yaml"
+        params:
+            demo=config["demo"],
         script:
             "../scripts/generate_demo.py"

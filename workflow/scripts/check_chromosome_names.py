@@ -5,9 +5,9 @@ import logging
 from dnabert.genome import check_chromosome_names, read_chrom_names, read_chrom_sizes
 from dnabert.provenance import provenance, write_json
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")  # noqa: F821
-inputs = {path: read_chrom_names(path) for path in snakemake.input.others}  # noqa: F821
-report = check_chromosome_names(read_chrom_sizes(snakemake.input.sizes), inputs)  # noqa: F821
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+inputs = {path: read_chrom_names(path) for path in snakemake.input.others}
+report = check_chromosome_names(read_chrom_sizes(snakemake.input.sizes), inputs)
 for source, entry in report.items():
     logging.info("%s: %d of %d names in the genome", source, entry["n_in_genome"], entry["n_names"])
-write_json(snakemake.output[0], {"inputs": report, **provenance()})  # noqa: F821
+write_json(snakemake.output[0], {"inputs": report, **provenance()})

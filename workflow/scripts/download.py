@@ -4,11 +4,11 @@ import logging
 
 from dnabert.download import fetch
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")  # noqa: F821
-source = snakemake.params.source  # noqa: F821
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+source = snakemake.params.source
 fetch(
     source["url"],
-    snakemake.output[0],  # noqa: F821
+    snakemake.output[0],
     md5=source.get("md5"),
     sha256=source.get("sha256"),
     checksum_url=source.get("checksum_url"),

@@ -10,8 +10,12 @@ def _download(args) -> int:
     from dnabert.download import fetch
 
     fetch(
-        args.url, args.dest, md5=args.md5, sha256=args.sha256,
-        checksum_url=args.checksum_url, gunzip=args.gunzip,
+        args.url,
+        args.dest,
+        md5=args.md5,
+        sha256=args.sha256,
+        checksum_url=args.checksum_url,
+        gunzip=args.gunzip,
     )
     return 0
 
