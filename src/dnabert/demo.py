@@ -416,8 +416,9 @@ def generate_demo(
     # layout: genes, N gaps, blacklist regions
     n_bl = int(rng.integers(5, 11))
     bl_chrom = rng.integers(0, n_chromosomes, n_bl)
-    max_bl = max(2000, min(20_000, (chromosome_length - TELOMERE) // 20))
-    bl_len = rng.integers(2000, max_bl + 1, n_bl)
+    usable = n_chromosomes * (chromosome_length - TELOMERE)
+    min_bl = min(2000, usable // 100)  # 2-20 kb, smaller only on genomes too tiny to hold that
+    bl_len = rng.integers(min_bl, max(min_bl, min(20_000, usable // 60)) + 1, n_bl)
     genes, gaps, blacklist = [], {}, []
     for ci, c in enumerate(chroms):
         models = [_gene_model(rng) for _ in range(round(genes_per_mb * chromosome_length / 1e6))]
