@@ -1,0 +1,449 @@
+"""Offline demo data: a small synthetic genome with planted, learnable signals.
+
+:func:`generate_demo` writes, deterministically from a seed, the same kinds of files the hg38 run
+downloads (genome FASTA, GENCODE-style GTF, EPDnew TSS BED + TATA list, ENCODE blacklist,
+ENCODE narrowPeak files + portal ``metadata.tsv``), so the demo runs the same download and
+processing rules via ``file:`` URLs. What was planted is recorded in ``truth.json``.
+
+Signals planted (all strand-aware, in this order, later ones winning where they touch):
+
+1. background: an order-2 Markov chain, ~41% GC, CpG depleted (like human DNA);
+2. "repeats": mutated copies of a few repeat families, soft-masked (lower case), ~10% of bases;
+3. TF motifs centred on the summits of ~90% of each experiment's peaks;
+4. promoters: Inr ``YYANWYY`` (A at the TSS) at every TSS, ``TATAWAWR`` starting at -31..-28
+   in ~30% of TSSs, a GC box (``GGGCGG``) in -100..-40 of most non-TATA ones, CCAAT near -80;
+5. splice sites: weak consensus ``MAG|GTRAGT`` at donors, polypyrimidine tract + ``YAG|G`` at
+   acceptors, then the intron dinucleotides (GT-AG, or GC-AG / AT-AC for ~2% of introns) last,
+   so nothing overwrites them.
+
+Coordinates inside this module are 0-based half-open unless a name says ``1-based``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import logging
+import string
+from pathlib import Path
+
+import numpy as np
+
+from dnabert.demo_sim import (
+    TELOMERE,
+    UNPLACED,
+    UNPLACED_LENGTH,
+    encode,
+    layout_chromosome,
+    make_tf_motifs,
+    plant_one,
+    plant_promoter,
+    plant_splice_consensus,
+    revcomp,
+    simulate_background,
+    simulate_gene_model,
+    simulate_peaks,
+    to_genome,
+)
+from dnabert.provenance import atomic_path, code_version
+
+log = logging.getLogger(__name__)
+
+LINE = 60
+_UPPER = np.frombuffer(b"ACGTN", dtype=np.uint8)
+_LOWER = np.frombuffer(b"acgtN", dtype=np.uint8)
+
+
+# ----------------------------------------------------------------------------- writers
+def _gzip_bytes(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=6) as gz:
+        gz.write(data)
+    return buf.getvalue()
+
+
+def _fasta_record(name: str, codes: np.ndarray, soft: np.ndarray) -> bytes:
+    letters = np.where(soft, _LOWER[codes], _UPPER[codes])
+    n_full = len(letters) // LINE
+    body = np.full((n_full, LINE + 1), ord("\n"), dtype=np.uint8)
+    body[:, :LINE] = letters[: n_full * LINE].reshape(n_full, LINE)
+    tail = letters[n_full * LINE :].tobytes()
+    return f">{name}\n".encode() + body.tobytes() + (tail + b"\n" if tail else b"")
+
+
+def _attrs(**kv) -> str:
+    return " ".join(f'{k} "{v}";' if isinstance(v, str) else f"{k} {v};" for k, v in kv.items())
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+METADATA_COLUMNS = [
+    "File accession", "File format", "File type", "File format type", "Output type",
+    "Experiment accession", "Assay", "Donor(s)", "Biosample term id", "Biosample term name",
+    "Biosample type", "Experiment target", "Biological replicate(s)", "Technical replicate(s)",
+    "File assembly", "Genome annotation", "File Status", "md5sum", "File download URL",
+    "File size",
+]  # fmt: skip
+
+
+def _target_name(i: int) -> str:
+    letters = string.ascii_uppercase
+    tag = letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
+    return f"DEMO{tag}"
+
+
+# ----------------------------------------------------------------------------- main entry
+def generate_demo(
+    outdir,
+    *,
+    seed: int = 7,
+    n_chromosomes: int = 3,
+    chromosome_length: int = 1_000_000,
+    genes_per_mb: int = 120,
+    n_tf_experiments: int = 3,
+    peaks_per_experiment: int = 500,
+) -> dict[str, Path]:
+    """Write the demo source files into ``outdir`` (atomically) and return their paths.
+
+    Same arguments => byte-identical files (gzip with mtime 0 and no file name; a single
+    ``numpy.random.default_rng(seed)``). Keys of the result: ``genome``, ``annotation``, ``tss``,
+    ``tata``, ``blacklist``, ``metadata``, ``md5sums``, ``truth`` and one per TF accession
+    (``DEMOTF01``...). Raises ``ValueError`` for sizes the layout cannot hold.
+    """
+    args = {
+        "seed": seed, "n_chromosomes": n_chromosomes, "chromosome_length": chromosome_length,
+        "genes_per_mb": genes_per_mb, "n_tf_experiments": n_tf_experiments,
+        "peaks_per_experiment": peaks_per_experiment,
+    }  # fmt: skip
+    if n_chromosomes < 1 or chromosome_length < 50_000 or genes_per_mb < 1:
+        raise ValueError(f"demo: need n_chromosomes>=1, chromosome_length>=50000: got {args}")
+    if n_tf_experiments < 1 or peaks_per_experiment < 10:
+        raise ValueError(f"demo: need n_tf_experiments>=1, peaks_per_experiment>=10: got {args}")
+    log.info("generating demo data %s (code %s)", args, code_version())
+    rng = np.random.default_rng(seed)
+    chroms = [f"chr{i + 1}" for i in range(n_chromosomes)]
+    lengths = {c: chromosome_length for c in chroms} | {UNPLACED: UNPLACED_LENGTH}
+    bg = simulate_background(rng, sum(lengths.values()))
+    seqs, offset = {}, 0
+    for c, n in lengths.items():
+        seqs[c] = bg[offset : offset + n]
+        offset += n
+    soft = {c: np.zeros(n, dtype=bool) for c, n in lengths.items()}
+
+    # repeats: mutated copies of 4 AT-rich families, soft-masked, ~10% of bases
+    families = rng.choice(4, (4, 2000), p=[0.3, 0.2, 0.2, 0.3]).astype(np.uint8)
+    for c, n in lengths.items():
+        for _ in range(round(0.1 * n / 1100)):
+            k = int(rng.integers(200, 2001))
+            s = int(rng.integers(0, n - k))
+            f = int(rng.integers(0, 4))
+            o = int(rng.integers(0, 2001 - k))
+            copy = families[f, o : o + k].copy()
+            mut = rng.random(k) < 0.1
+            copy[mut] = rng.integers(0, 4, int(mut.sum()))
+            seqs[c][s : s + k] = copy
+            soft[c][s : s + k] = True
+
+    # layout: genes, N gaps, blacklist regions
+    n_bl = int(rng.integers(5, 11))
+    bl_chrom = rng.integers(0, n_chromosomes, n_bl)
+    usable = n_chromosomes * (chromosome_length - TELOMERE)
+    min_bl = min(2000, usable // 100)  # 2-20 kb, smaller only on genomes too tiny to hold that
+    bl_len = rng.integers(min_bl, max(min_bl, min(20_000, usable // 60)) + 1, n_bl)
+    genes, gaps, blacklist = [], {}, []
+    for ci, c in enumerate(chroms):
+        n_genes = round(genes_per_mb * chromosome_length / 1e6)
+        models = [simulate_gene_model(rng) for _ in range(n_genes)]
+        starts, kept, gaps[c], bls = layout_chromosome(
+            rng, chromosome_length, [m["span"] for m in models], int(rng.integers(1, 3)),
+            [int(x) for x in bl_len[bl_chrom == ci]],
+        )  # fmt: skip
+        if kept < len(models):
+            log.warning("%s: only %d of %d genes fit", c, kept, len(models))
+        blacklist += [(c, s, e) for s, e in bls]
+        seqs[c][:TELOMERE] = 4
+        for s, e in gaps[c]:
+            seqs[c][s:e] = 4
+        for m, g0 in zip(models[:kept], starts, strict=True):
+            strand = "+" if rng.random() < 0.5 else "-"
+            gtype = "protein_coding" if rng.random() < 0.85 else "lncRNA"
+            txs = [to_genome(t, g0, m["span"], strand) for t in m["transcripts"]]
+            genes.append(
+                {
+                    "chrom": c,
+                    "strand": strand,
+                    "type": gtype,
+                    "transcripts": txs,
+                    "start": min(t[0][0] for t in txs),
+                    "end": max(t[-1][1] for t in txs),
+                }
+            )
+    genes.sort(key=lambda g: (chroms.index(g["chrom"]), g["start"]))
+    for i, g in enumerate(genes):
+        g["name"] = f"DG{i + 1:05d}"
+    blacklist.sort()
+
+    # TSSs (one per distinct transcript start) and TATA choice
+    tss = []
+    for g in genes:
+        seen = []
+        for t in g["transcripts"]:
+            pos = t[0][0] if g["strand"] == "+" else t[-1][1] - 1
+            if pos not in seen:
+                seen.append(pos)
+        for n, pos in enumerate(seen, 1):
+            tss.append(
+                {
+                    "chrom": g["chrom"],
+                    "t": pos,
+                    "strand": g["strand"],
+                    "name": f"{g['name']}_{n}",
+                    "tata": bool(rng.random() < 0.3),
+                }
+            )
+
+    # TF peaks and motifs
+    allowed = []
+    for c in chroms:
+        lo, bounds = TELOMERE + 1000, []
+        for s, e in gaps[c]:
+            bounds.append((lo, s - 1000))
+            lo = e + 1000
+        bounds.append((lo, chromosome_length - 1000))
+        allowed += [(c, s, e) for s, e in bounds if e > s]
+    motifs = make_tf_motifs(rng, n_tf_experiments)
+    experiments = []
+    for i, motif in enumerate(motifs):
+        peaks = simulate_peaks(rng, peaks_per_experiment, allowed, blacklist, len(motif))
+        for p in peaks:
+            if p["planted"]:
+                m = motif if p["strand"] == "+" else revcomp(motif)
+                s = p["summit"] - len(m) // 2
+                seqs[p["chrom"]][s : s + len(m)] = encode(m)
+        experiments.append(
+            {
+                "accession": f"DEMOTF{i + 1:02d}",
+                "target": _target_name(i),
+                "motif": motif,
+                "peaks": peaks,
+            }
+        )
+
+    # promoters
+    for r in tss:
+        plant_promoter(seqs[r["chrom"]], rng, r["t"], r["strand"], r["tata"])
+
+    # splice sites: consensus first, intron dinucleotides last
+    introns = {}  # (chrom, start0, end0, strand) -> None, insertion-ordered
+    for g in genes:
+        for t in g["transcripts"]:
+            for (_, b), (a, _) in zip(t[:-1], t[1:], strict=True):
+                introns[(g["chrom"], b, a, g["strand"])] = None
+
+    def donor(i):
+        c, s, e, st = i
+        return (c, st, s if st == "+" else e - 1)
+
+    def acceptor(i):
+        c, s, e, st = i
+        return (c, st, e if st == "+" else s - 1)
+
+    d_use, a_use = {}, {}
+    for i in introns:
+        d_use[donor(i)] = d_use.get(donor(i), 0) + 1
+        a_use[acceptor(i)] = a_use.get(acceptor(i), 0) + 1
+    eligible = [i for i in introns if d_use[donor(i)] == 1 and a_use[acceptor(i)] == 1]
+    n_nc = max(4, round(0.02 * len(introns)))
+    kinds = [("GC", "AG", "+"), ("AT", "AC", "+"), ("GC", "AG", "-"), ("AT", "AC", "-")]
+    noncanon = {}
+    for j in range(n_nc):
+        dn, ac, st = kinds[j % 4]
+        cand = [i for i in eligible if i[3] == st and i not in noncanon]
+        if cand:
+            noncanon[cand[int(rng.integers(0, len(cand)))]] = (dn, ac)
+    for c in chroms:
+        ds = sorted({donor(i)[1:] for i in introns if i[0] == c})
+        acs = sorted({acceptor(i)[1:] for i in introns if i[0] == c})
+        plant_splice_consensus(seqs[c], rng, [(a, s) for s, a in ds], [(a, s) for s, a in acs])
+    dn_sites, ac_sites = {}, {}
+    for i in introns:
+        dn, ac = noncanon.get(i, ("GT", "AG"))
+        dn_sites[donor(i)] = dn
+        ac_sites[acceptor(i)] = ac
+    for (c, st, anchor), dn in dn_sites.items():
+        plant_one(seqs[c], anchor, st, 0, dn)
+    for (c, st, anchor), ac in ac_sites.items():
+        plant_one(seqs[c], anchor, st, -2, ac)
+
+    files = _render(seqs, soft, genes, tss, blacklist, experiments)
+    truth = {
+        "generator": "dnabert.demo.generate_demo",
+        "seed": seed,
+        "args": args,
+        "chromosomes": lengths,
+        "canonical": chroms,
+        "telomere": [[c, 0, TELOMERE] for c in chroms],
+        "n_gaps": [[c, s, e] for c in chroms for s, e in gaps[c]],
+        "blacklist": [list(b) for b in blacklist],
+        "n_genes": len(genes),
+        "n_transcripts": sum(len(g["transcripts"]) for g in genes),
+        "n_introns": len(introns),
+        "n_tss": len(tss),
+        "n_tata": sum(r["tata"] for r in tss),
+        "tf_experiments": [
+            {"accession": e["accession"], "target": f"{e['target']}-human", "motif": e["motif"],
+             "n_peaks": len(e["peaks"]), "n_planted": sum(p["planted"] for p in e["peaks"])}
+            for e in experiments
+        ],
+        "noncanonical_introns": [
+            {"chrom": c, "start": s + 1, "end": e, "strand": st, "donor": dn, "acceptor": ac}
+            for (c, s, e, st), (dn, ac) in sorted(noncanon.items())
+        ],
+    }  # fmt: skip
+    files["truth.json"] = (json.dumps(truth, indent=2, sort_keys=True) + "\n").encode()
+    files["MD5SUMS"] = "".join(f"{_md5(files[n])}  {n}\n" for n in sorted(files)).encode()
+
+    outdir = Path(outdir)
+    with atomic_path(outdir, is_dir=True) as tmp:
+        tmp.chmod(0o755)  # mkdtemp makes it private
+        for name, data in files.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(data)
+    keys = {"genome.fa.gz": "genome", "annotation.gtf.gz": "annotation", "epdnew_tss.bed": "tss",
+            "epdnew_tata.txt": "tata", "blacklist.bed": "blacklist", "metadata.tsv": "metadata",
+            "MD5SUMS": "md5sums", "truth.json": "truth"}  # fmt: skip
+    out = {keys.get(n, Path(n).name.split(".")[0]): outdir / n for n in files}
+    log.info("wrote %d files to %s: %d genes, %d TSSs", len(files), outdir, len(genes), len(tss))
+    return out
+
+
+def _render(seqs, soft, genes, tss, blacklist, experiments) -> dict[str, bytes]:
+    """Serialise everything except truth.json and MD5SUMS; returns {relative name: bytes}."""
+    files = {}
+    fasta = b"".join(_fasta_record(c, seqs[c], soft[c]) for c in seqs)
+    files["genome.fa.gz"] = _gzip_bytes(fasta)
+
+    lines = []
+    tx_id = 0
+    for g in genes:
+        base = {"gene_id": f"{g['name']}.1"}
+        common = {"gene_type": g["type"], "gene_name": g["name"]}
+        row = [g["chrom"], "DEMO", "", "", "", ".", g["strand"], "."]
+        lines.append(
+            "\t".join(
+                row[:2]
+                + [
+                    "gene",
+                    str(g["start"] + 1),
+                    str(g["end"]),
+                    ".",
+                    g["strand"],
+                    ".",
+                    _attrs(**base, **common),
+                ]
+            )
+        )
+        for t in g["transcripts"]:
+            tx_id += 1
+            tattrs = (
+                base
+                | {"transcript_id": f"DT{tx_id:05d}.1"}
+                | common
+                | {"transcript_type": g["type"], "transcript_name": f"{g['name']}-{tx_id:05d}"}
+            )
+            lines.append(
+                "\t".join(
+                    row[:2]
+                    + [
+                        "transcript",
+                        str(t[0][0] + 1),
+                        str(t[-1][1]),
+                        ".",
+                        g["strand"],
+                        ".",
+                        _attrs(**tattrs),
+                    ]
+                )
+            )
+            ordered = t if g["strand"] == "+" else t[::-1]
+            for n, (s, e) in enumerate(ordered, 1):
+                lines.append(
+                    "\t".join(
+                        row[:2]
+                        + [
+                            "exon",
+                            str(s + 1),
+                            str(e),
+                            ".",
+                            g["strand"],
+                            ".",
+                            _attrs(**tattrs, exon_number=n),
+                        ]
+                    )
+                )
+    files["annotation.gtf.gz"] = _gzip_bytes(("\n".join(lines) + "\n").encode())
+
+    bed = []
+    for r in tss:
+        t = r["t"]
+        if r["strand"] == "+":
+            s, e, ts, te = t - 49, t + 11, t, t + 11
+        else:
+            s, e, ts, te = t - 10, t + 50, t - 10, t + 1
+        bed.append((r["chrom"], s, e, r["name"], 900, r["strand"], ts, te))
+    bed.sort(key=lambda x: (x[0], x[1], x[3]))
+    files["epdnew_tss.bed"] = "".join("\t".join(map(str, b)) + "\n" for b in bed).encode()
+    files["epdnew_tata.txt"] = "".join(
+        n + "\n" for n in sorted(r["name"] for r in tss if r["tata"])
+    ).encode()
+    files["blacklist.bed"] = "".join(f"{c}\t{s}\t{e}\n" for c, s, e in blacklist).encode()
+
+    meta = []
+    for i, e in enumerate(experiments):
+        name = f"tf/{e['accession']}.bed.gz"
+        text = "".join(
+            f"{p['chrom']}\t{p['start']}\t{p['end']}\t.\t{p['score']}\t.\t{p['signal']:.5f}\t"
+            f"{p['pvalue']:.5f}\t{p['qvalue']:.5f}\t{p['peak']}\n"
+            for p in e["peaks"]
+        )
+        files[name] = _gzip_bytes(text.encode())
+        meta.append(
+            _meta_row(
+                e["accession"], f"DEMOSR{i + 1:02d}", f"{e['target']}-human", name, files[name]
+            )
+        )
+    first = meta[0]
+    decoys = [
+        first | {"File accession": "DEMOTF90", "Output type": "conservative IDR thresholded peaks"},
+        first | {"File accession": "DEMOTF91", "File Status": "archived",
+                 "File download URL": "tf/DEMOTF91.bed.gz", "md5sum": _md5(b"DEMOTF91")},
+        first | {"File accession": "DEMOTF92", "File assembly": "hg19",
+                 "File download URL": "tf/DEMOTF92.bed.gz", "md5sum": _md5(b"DEMOTF92")},
+        first | {"File accession": "DEMODS01", "Assay": "DNase-seq", "Experiment target": "",
+                 "Experiment accession": "DEMOSR99",
+                 "File download URL": "tf/DEMODS01.bed.gz", "md5sum": _md5(b"DEMODS01")},
+    ]  # fmt: skip
+    rows = meta[:1] + decoys[:2] + meta[1:] + decoys[2:]
+    files["metadata.tsv"] = (
+        "\t".join(METADATA_COLUMNS)
+        + "\n"
+        + "".join("\t".join(r[k] for k in METADATA_COLUMNS) + "\n" for r in rows)
+    ).encode()
+    return files
+
+
+def _meta_row(acc: str, exp: str, target: str, url: str, data: bytes) -> dict[str, str]:
+    return {
+        "File accession": acc, "File format": "bed narrowPeak", "File type": "bed",
+        "File format type": "narrowPeak", "Output type": "IDR thresholded peaks",
+        "Experiment accession": exp, "Assay": "TF ChIP-seq", "Donor(s)": "/human-donors/DEMO/",
+        "Biosample term id": "EFO:0000000", "Biosample term name": "demo-cell",
+        "Biosample type": "cell line", "Experiment target": target,
+        "Biological replicate(s)": "1, 2", "Technical replicate(s)": "1_1, 2_1",
+        "File assembly": "demo", "Genome annotation": "", "File Status": "released",
+        "md5sum": _md5(data), "File download URL": url, "File size": str(len(data)),
+    }  # fmt: skip
