@@ -61,8 +61,12 @@ def get_local_sources(wildcards):
 
 
 def get_names_check_inputs(wildcards):
-    """Downloaded inputs whose chromosome names must agree with the genome's."""
-    return [f"resources/{path}" for path in DOWNLOADS if not path.startswith("genome/")]
+    """Downloaded interval files whose chromosome names must agree with the genome's."""
+    return [
+        f"resources/{path}"
+        for path in DOWNLOADS
+        if path.startswith(("annotation/", "blacklist/")) or path.endswith(".tss.bed")
+    ]
 
 
 def demo_outputs():
