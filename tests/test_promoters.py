@@ -143,7 +143,7 @@ def test_extract_windows_matches_naive(tmp_path):
         assert g == (reverse_complement(w) if st == "-" else w)
     # variable lengths
     got = extract_windows(fasta, ["c1", "c2"], [10, 5], [20, 300], ["-", "+"])
-    c2 = open(fasta).read().split(">c2\n")[1].replace("\n", "")
+    c2 = Path(fasta).read_text().split(">c2\n")[1].replace("\n", "")
     assert got == [reverse_complement(chrom[10:20].upper()), c2[5:300]]
     with pytest.raises(WindowError, match="outside the record"):
         extract_windows(fasta, "c2", [100], [301], "+")

@@ -236,8 +236,8 @@ def tata_negatives(
             if len(rows) == n:
                 return pd.DataFrame(rows, columns=COLUMNS)
     raise ValueError(
-        f"{fasta}: found only {len(rows)} of {n} TATA-containing windows at least {min_distance} bp "
-        f"from any TSS; lower datasets.promoters.min_distance or use a larger genome"
+        f"{fasta}: found only {len(rows)} of {n} TATA-containing windows at least "
+        f"{min_distance} bp from any TSS; lower datasets.promoters.min_distance"
     )
 
 
