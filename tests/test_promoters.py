@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from dnabert.datasets import promoters as P
+from dnabert.datasets.common import read_task_split
 from dnabert.datasets.promoter_io import PromoterInputError, read_tata_names, read_tss
 from dnabert.datasets.windows import WindowError, extract_windows
 from dnabert.seq import reverse_complement
@@ -158,3 +160,126 @@ def test_extract_windows_bad_letter(tmp_path):
     with pytest.raises(WindowError, match=r"record c1: invalid letter 'R' at 0-based position 4"):
         extract_windows(fasta, "c1", [0], [3])
     assert extract_windows(fasta, "c1", [2], [7], invalid="N") == ["GTNAC"]
+
+
+# ---------- builders on a synthetic genome ----------
+
+
+@pytest.fixture
+def toy(tmp_path):
+    """3 random chromosomes of 60 kb, 8 TSSs near chr1/chr2 starts, half of them TATA."""
+    rng = np.random.default_rng(11)
+    genome = {c: random_seq(rng, 60_000) for c in ("chr1", "chr2", "chr3")}
+    genome["chrUn_x"] = random_seq(rng, 5000)
+    fasta = write_fasta(tmp_path / "g.fa", genome)
+    rows = [("chr1", 3000 + 700 * i, "+-"[i % 2], f"G{i}_1") for i in range(5)]
+    rows += [("chr2", 2000 + 900 * i, "-+"[i % 2], f"H{i}_1") for i in range(3)]
+    tss = tmp_path / "tss.tsv"
+    tss.write_text(
+        "chrom\ttss\tstrand\tname\n" + "".join(f"{c}\t{t}\t{s}\t{n}\n" for c, t, s, n in rows)
+    )
+    tata = tmp_path / "tata.txt"
+    tata.write_text("G0_1\nG2_1\nH1_1\nH2_1\n")
+    return {"fasta": fasta, "tss": tss, "tata": tata, "genome": genome, "rows": rows}
+
+
+PARAMS = {"min_distance": 5000}
+SPLIT = {"method": "random", "fractions": [0.6, 0.2, 0.2]}
+
+
+def test_promoter_frames_negatives(toy):
+    frames, stats = P.build_promoter_frames(
+        toy["fasta"], toy["tss"], toy["tata"], seed=1, params=PARAMS
+    )
+    assert stats["tata_positives"] == 4 and stats["notata_positives"] == 4
+    tss_by_chrom = {}
+    for c, t, _s, _n in toy["rows"]:
+        tss_by_chrom.setdefault(c, []).append(t)
+    for subset, df in frames.items():
+        assert (df["label"] == 1).sum() == (df["label"] == 0).sum() == 4
+        assert (df["sequence"].str.len() == 300).all()
+    notata = frames["notata"]
+    pos, neg = notata[notata["label"] == 1], notata[notata["label"] == 0]
+    for p, n in zip(pos["sequence"], neg["sequence"], strict=True):
+        same = [p[i * 15 : (i + 1) * 15] == n[i * 15 : (i + 1) * 15] for i in range(20)]
+        assert sum(same) == 8
+        assert set(n) <= set("ACGT")
+    neg = frames["tata"][frames["tata"]["label"] == 0]
+    for row in neg.itertuples():
+        assert re.search("TATA[AT]A[AT]", row.sequence)
+        assert row.chrom in ("chr1", "chr2", "chr3")
+        for t in tss_by_chrom.get(row.chrom, []):
+            assert t < row.start - 5000 or t >= row.end + 5000
+        w = toy["genome"][row.chrom][row.start : row.end]
+        assert row.sequence == (reverse_complement(w) if row.strand == "-" else w)
+    # same seed -> same frames; other seed -> other negatives
+    again, _ = P.build_promoter_frames(toy["fasta"], toy["tss"], toy["tata"], seed=1, params=PARAMS)
+    other, _ = P.build_promoter_frames(toy["fasta"], toy["tss"], toy["tata"], seed=2, params=PARAMS)
+    pd.testing.assert_frame_equal(again["tata"], frames["tata"])
+    assert list(other["notata"]["sequence"]) != list(frames["notata"]["sequence"])
+
+
+def test_promcore_is_prom300_slice(toy, tmp_path):
+    kw = {"seed": 3, "split_cfg": SPLIT, "params": PARAMS}
+    for task in ("prom300_all", "promcore_all"):
+        P.build_promoter_task(task, toy["fasta"], toy["tss"], toy["tata"], tmp_path / task, **kw)
+    read = lambda t: (
+        pd.concat(  # noqa: E731
+            read_task_split(tmp_path / t / f"{s}.tsv") for s in ("train", "dev", "test")
+        )
+        .sort_values(["source", "chrom", "start", "strand", "label"])
+        .reset_index(drop=True)
+    )
+    full, core = read("prom300_all"), read("promcore_all")
+    assert len(full) == len(core) == 16
+    assert list(core["sequence"]) == [s[216:286] for s in full["sequence"]]
+    assert list(core["label"]) == list(full["label"])
+    for row in core.itertuples():  # the core coordinates cut the core sequence (positives)
+        if row.label == 1:
+            w = toy["genome"][row.chrom][row.start : row.end]
+            assert row.sequence == (reverse_complement(w) if row.strand == "-" else w)
+
+
+def test_unknown_and_off_genome_tss(toy, tmp_path):
+    tss = tmp_path / "t2.tsv"
+    tss.write_text(
+        toy["tss"].read_text() + "chrUn_other\t100\t+\tU_1\nchr3\t59990\t+\tEDGE_1\n"
+        "chr3\t70000\t+\tOFF_1\n"
+    )
+    frames, stats = P.build_promoter_frames(toy["fasta"], tss, toy["tata"], seed=1, params=PARAMS)
+    assert stats["dropped_unknown_chrom"] == 1
+    assert stats["dropped_tss_off_genome"] == 1
+    assert stats["dropped_window_off_genome"] == 1
+    tss.write_text(toy["tss"].read_text() + "chr9\t100\t+\tU_1\n")
+    with pytest.raises(PromoterInputError, match=r"t2.tsv: line 10: TSS U_1 on chromosome 'chr9'"):
+        P.build_promoter_frames(toy["fasta"], tss, toy["tata"], seed=1, params=PARAMS)
+
+
+def test_promscan_labels_hand_made(tmp_path):
+    from dnabert.datasets import promscan
+
+    rng = np.random.default_rng(5)
+    fasta = write_fasta(tmp_path / "g.fa", {"chr1": random_seq(rng, 50_000)})
+    tss = tmp_path / "tss.tsv"
+    tss.write_text("chrom\ttss\tstrand\tname\nchr1\t10000\t+\tA_1\nchr1\t30000\t-\tB_1\n")
+    params = {"flank": 1000, "window": 101, "step": 10, "tss_region": 50, "min_overlap": 0.5}
+    df, stats = promscan.build_promscan_frame(fasta, tss, seed=0, params=params)
+    assert len(df) == 2 * 2 * 201 and stats["n_clusters"] == 2
+    assert (df["end"] - df["start"] == 101).all()
+    centre = df["start"] + 50
+    pos = df[df["label"] == 1]
+    # overlap of [c-50, c+51) with [t-50, t+51) is 101 - |c - t| >= 50.5  <=>  |c - t| <= 50
+    expected = {("+", c) for c in range(9950, 10051, 10)} | {
+        ("-", c) for c in range(29950, 30051, 10)
+    }
+    assert set(zip(pos["strand"], pos["start"] + 50, strict=True)) == expected
+    # the opposite strand is never positive
+    near_a = (centre - 10000).abs() <= 50
+    assert (df.loc[near_a & (df["strand"] == "-"), "label"] == 0).all()
+    w = df.iloc[0]
+    assert w["sequence"] == extract_windows(fasta, "chr1", [w["start"]], [w["end"]], w["strand"])[0]
+    out = tmp_path / "ps"
+    summary = promscan.build_promscan_task(fasta, tss, out, seed=0, split_cfg=SPLIT, params=params)
+    assert summary["shared_between_splits"] == 0
+    clusters = [set(read_task_split(out / f"{s}.tsv")["cluster"]) for s in ("train", "dev", "test")]
+    assert sum(len(c) for c in clusters) == 2  # each cluster in exactly one split
