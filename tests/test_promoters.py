@@ -195,7 +195,7 @@ def test_promoter_frames_negatives(toy):
     tss_by_chrom = {}
     for c, t, _s, _n in toy["rows"]:
         tss_by_chrom.setdefault(c, []).append(t)
-    for subset, df in frames.items():
+    for _subset, df in frames.items():
         assert (df["label"] == 1).sum() == (df["label"] == 0).sum() == 4
         assert (df["sequence"].str.len() == 300).all()
     notata = frames["notata"]
@@ -223,13 +223,14 @@ def test_promcore_is_prom300_slice(toy, tmp_path):
     kw = {"seed": 3, "split_cfg": SPLIT, "params": PARAMS}
     for task in ("prom300_all", "promcore_all"):
         P.build_promoter_task(task, toy["fasta"], toy["tss"], toy["tata"], tmp_path / task, **kw)
-    read = lambda t: (
-        pd.concat(  # noqa: E731
-            read_task_split(tmp_path / t / f"{s}.tsv") for s in ("train", "dev", "test")
+
+    def read(t):
+        return (
+            pd.concat(read_task_split(tmp_path / t / f"{s}.tsv") for s in ("train", "dev", "test"))
+            .sort_values(["source", "chrom", "start", "strand", "label"])
+            .reset_index(drop=True)
         )
-        .sort_values(["source", "chrom", "start", "strand", "label"])
-        .reset_index(drop=True)
-    )
+
     full, core = read("prom300_all"), read("promcore_all")
     assert len(full) == len(core) == 16
     assert list(core["sequence"]) == [s[216:286] for s in full["sequence"]]

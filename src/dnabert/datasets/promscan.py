@@ -111,7 +111,7 @@ def label_windows(
 
 
 def tss_clusters(tss: pd.DataFrame, reach: int) -> pd.Series:
-    """Cluster ids (``chrom:first_tss``) merging TSSs whose ``[t - reach, t + reach]`` spans touch."""
+    """Cluster ids (``chrom:first_tss``): TSSs whose ``[t - reach, t + reach]`` spans touch."""
     out = pd.Series(index=tss.index, dtype=object)
     for chrom, g in tss.groupby("chrom", sort=True):
         g = g.sort_values("tss")
