@@ -284,3 +284,33 @@ def test_promscan_labels_hand_made(tmp_path):
     assert summary["shared_between_splits"] == 0
     clusters = [set(read_task_split(out / f"{s}.tsv")["cluster"]) for s in ("train", "dev", "test")]
     assert sum(len(c) for c in clusters) == 2  # each cluster in exactly one split
+
+
+def test_cli_build_promoters_and_error(toy, tmp_path, capsys):
+    from dnabert.cli import main
+
+    out = tmp_path / "cli_out"
+    args = [
+        "build-promoters",
+        "--task",
+        "promcore_notata",
+        "--fasta",
+        str(toy["fasta"]),
+        "--tss",
+        str(toy["tss"]),
+        "--tata",
+        str(toy["tata"]),
+        "--out-dir",
+        str(out),
+        "--seed",
+        "2",
+    ]
+    assert main(args) == 0
+    train = read_task_split(out / "train.tsv")
+    assert (train["sequence"].str.len() == 70).all()
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("chrom\ttss\tstrand\tname\nchr1\tabc\t+\tX_1\n")
+    args[args.index("--tss") + 1] = str(bad)
+    args[args.index("--out-dir") + 1] = str(tmp_path / "never")
+    assert main(args) == 1
+    assert not (tmp_path / "never").exists()

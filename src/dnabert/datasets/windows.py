@@ -77,9 +77,10 @@ def _cut(seq: np.ndarray, starts: np.ndarray, ends: np.ndarray, minus: np.ndarra
     if len(starts) and (lengths == lengths[0]).all():
         width = int(lengths[0])
         out: list[str] = []
+        view = np.lib.stride_tricks.sliding_window_view(seq, width)  # no copy
         step = max(1, _CHUNK_BYTES // width)  # bound memory of the gather
         for a in range(0, len(starts), step):
-            block = seq[starts[a : a + step, None] + np.arange(width)]  # (n_windows, width)
+            block = view[starts[a : a + step]]  # (n_windows, width), a copy
             m = minus[a : a + step]
             if m.any():
                 block[m] = _COMP[block[m, ::-1]]
