@@ -16,6 +16,7 @@ if not config:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/genome.smk"
+include: "workflow/rules/datasets.smk"
 
 
 rule all:

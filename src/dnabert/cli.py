@@ -17,6 +17,7 @@ from dnabert import __version__
 COMMAND_MODULES = [
     "dnabert.commands.resources",
     "dnabert.commands.demo",
+    "dnabert.commands.datasets",
 ]
 
 

@@ -78,9 +78,16 @@ def demo_outputs():
     return [f"{DEMO_SOURCE}/{name}" for name in files]
 
 
+def dataset_tasks():
+    """Configured tasks built from the genome (TF tasks are expanded in tfbs.smk)."""
+    return [task for task in config["datasets"]["tasks"] if task.startswith("prom")]
+
+
 def get_final_targets():
     """Everything `rule all` asks for, stage by stage as configured."""
     targets = [f"{GENOME_FA}.fai", CHROM_SIZES, CANONICAL]
     if len(DOWNLOADS) > 1:
         targets.append(f"results/qc/{GENOME}.chromosome_names.json")
+    if "promoters" in config:
+        targets += expand("results/datasets/{task}/summary.json", task=dataset_tasks())
     return targets

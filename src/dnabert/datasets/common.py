@@ -1,0 +1,233 @@
+"""The common dataset writer: de-duplicate, split reproducibly, write TSVs and a summary.
+
+Every task builder (promoters, promscan, splice, TF) hands :func:`write_task` one DataFrame with
+the columns :data:`COLUMNS` (optional extra provenance columns after them) and gets
+``{out_dir}/train.tsv``, ``dev.tsv``, ``test.tsv`` and ``summary.json``, written atomically: the
+files are built in a temporary sibling directory that replaces ``out_dir`` only on success, so a
+failed build leaves no partial TSV.
+
+TSV layout: a header, then ``sequence<TAB>label`` first and the provenance columns after
+(``chrom start end strand source`` with ``start``/``end`` 0-based half-open genomic coordinates of
+the window and strand ``+``, ``-`` or ``.``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dnabert.provenance import atomic_path, provenance
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["sequence", "label", "chrom", "start", "end", "strand", "source"]
+SPLITS = ("train", "dev", "test")
+_VALID_BYTES = np.zeros(256, dtype=bool)
+for _c in b"ACGTN":
+    _VALID_BYTES[_c] = True
+
+
+def _check_frame(df: pd.DataFrame, task: str) -> None:
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"task {task}: dataset frame lacks columns {missing}; expected {COLUMNS}")
+    for i, seq in enumerate(df["sequence"]):
+        if not isinstance(seq, str) or not seq:
+            raise ValueError(f"task {task}: row {i}: empty or non-text sequence {seq!r}")
+        raw = np.frombuffer(seq.encode("ascii", errors="replace"), dtype=np.uint8)
+        bad = np.flatnonzero(~_VALID_BYTES[raw])
+        if bad.size:
+            raise ValueError(
+                f"task {task}: row {i} ({df['source'].iloc[i]}): invalid letter "
+                f"{seq[int(bad[0])]!r} at position {int(bad[0])}; "
+                "expected upper-case A, C, G, T or N"
+            )
+    bad_strand = ~df["strand"].isin(["+", "-", "."])
+    if bad_strand.any():
+        i = int(np.flatnonzero(bad_strand.to_numpy())[0])
+        raise ValueError(
+            f"task {task}: row {i}: strand {df['strand'].iloc[i]!r}; expected +, - or ."
+        )
+
+
+def deduplicate(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop exact duplicate sequences, keeping the first copy.
+
+    A sequence that appears with more than one label is ambiguous: all of its copies are dropped.
+    Returns the kept rows (original order, fresh index) and the counts
+    ``{"duplicates": rows dropped as repeats, "conflicting_sequences": distinct sequences dropped
+    for conflicting labels, "conflicting_rows": rows dropped with them}``.
+    """
+    n_labels = df.groupby("sequence", sort=False)["label"].transform("nunique")
+    conflict = (n_labels > 1).to_numpy()
+    n_conflict_seq = int(df.loc[conflict, "sequence"].nunique())
+    kept = df.loc[~conflict]
+    dup = kept["sequence"].duplicated(keep="first")
+    stats = {
+        "duplicates": int(dup.sum()),
+        "conflicting_sequences": n_conflict_seq,
+        "conflicting_rows": int(conflict.sum()),
+    }
+    return kept.loc[~dup].reset_index(drop=True), stats
+
+
+def _cut_points(n: int, fractions: Sequence[float]) -> tuple[int, int]:
+    a = int(round(n * fractions[0]))
+    b = int(round(n * (fractions[0] + fractions[1])))
+    return a, max(a, min(b, n))
+
+
+def assign_splits(
+    df: pd.DataFrame, split_cfg: dict, seed: int, group_col: str | None = None
+) -> np.ndarray:
+    """Return an array (len(df),) of ``"train"``/``"dev"``/``"test"``, reproducible from ``seed``.
+
+    ``method: random`` (default): stratified by label, each class permuted with
+    ``numpy.random.default_rng(seed)`` and cut by ``fractions`` (default 0.8/0.1/0.1). With
+    ``group_col``, whole groups are permuted and assigned in turn to train until it holds
+    ``fractions[0]`` of the rows, then dev, then test (not stratified), so rows sharing a group
+    never straddle splits. ``method: chromosome``: rows on ``test_chromosomes`` go to test, on
+    ``dev_chromosomes`` to dev, all others to train (a chromosome in both lists is an error).
+    """
+    method = split_cfg.get("method", "random")
+    out = np.empty(len(df), dtype=object)
+    if method == "chromosome":
+        dev = set(split_cfg.get("dev_chromosomes", []))
+        test = set(split_cfg.get("test_chromosomes", []))
+        if dev & test:
+            raise ValueError(f"chromosomes {sorted(dev & test)} are in both dev and test lists")
+        chrom = df["chrom"].astype(str)
+        out[:] = "train"
+        out[chrom.isin(dev).to_numpy()] = "dev"
+        out[chrom.isin(test).to_numpy()] = "test"
+        return out
+    if method != "random":
+        raise ValueError(f"unknown split method {method!r}; expected random or chromosome")
+    fractions = list(split_cfg.get("fractions", [0.8, 0.1, 0.1]))
+    if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-6 or min(fractions) < 0:
+        raise ValueError(f"split fractions {fractions} must be 3 non-negative numbers summing to 1")
+    rng = np.random.default_rng(seed)
+    if group_col is None:
+        labels = df["label"].to_numpy()
+        for lab in sorted(pd.unique(labels).tolist(), key=str):
+            idx = np.flatnonzero(labels == lab)
+            idx = idx[rng.permutation(len(idx))]
+            a, b = _cut_points(len(idx), fractions)
+            out[idx[:a]], out[idx[a:b]], out[idx[b:]] = "train", "dev", "test"
+        return out
+    codes, uniques = pd.factorize(df[group_col], sort=True)
+    sizes = np.bincount(codes, minlength=len(uniques))
+    order = rng.permutation(len(uniques))
+    cum = np.cumsum(sizes[order])
+    n = len(df)
+    a, b = _cut_points(n, fractions)
+    group_split = np.empty(len(uniques), dtype=object)
+    # a group goes to the split its first row would fall in
+    start = cum - sizes[order]
+    group_split[order] = np.where(start < a, "train", np.where(start < b, "dev", "test"))
+    return group_split[codes]
+
+
+def _summary_block(df: pd.DataFrame) -> dict[str, Any]:
+    lengths = df["sequence"].str.len()
+    seqs = df["sequence"]
+    gc = (seqs.str.count("G") + seqs.str.count("C")) / (lengths - seqs.str.count("N")).clip(lower=1)
+    by_label = {}
+    for lab, sub in df.groupby("label", sort=True):
+        by_label[str(lab)] = {"n": int(len(sub)), "gc_mean": float(gc.loc[sub.index].mean())}
+    return {
+        "n": int(len(df)),
+        "classes": by_label,
+        "length": {
+            "min": int(lengths.min()) if len(df) else 0,
+            "max": int(lengths.max()) if len(df) else 0,
+            "mean": float(lengths.mean()) if len(df) else 0.0,
+        },
+    }
+
+
+def write_task(
+    df: pd.DataFrame,
+    out_dir: str | Path,
+    *,
+    task: str,
+    split_cfg: dict,
+    seed: int,
+    config: dict | None = None,
+    extra_summary: dict | None = None,
+    group_col: str | None = None,
+) -> dict:
+    """De-duplicate ``df``, split it, write ``{out_dir}/{train,dev,test}.tsv`` and ``summary.json``.
+
+    ``df`` holds :data:`COLUMNS` (extra columns are kept after them); sequences must be upper-case
+    ``ACGTN`` (else ValueError naming the row). Duplicates are removed by :func:`deduplicate`,
+    splits made by :func:`assign_splits`. Within each split file rows keep the input order.
+    ``summary.json`` holds per-split and overall counts per class, GC mean per class, length
+    min/max/mean, ``shared_between_splits`` (distinct sequences in more than one split; 0 by
+    construction), the de-duplication counts, provenance (config, seed, code version) and
+    ``extra_summary`` merged at the top level. Everything is written atomically.
+    Returns the summary.
+    """
+    _check_frame(df, task)
+    if df.empty:
+        raise ValueError(f"task {task}: no sequences to write")
+    extra_cols = [c for c in df.columns if c not in COLUMNS]
+    df = df[COLUMNS + extra_cols].reset_index(drop=True)
+    kept, dedup = deduplicate(df)
+    split = assign_splits(kept, split_cfg, seed, group_col=group_col)
+    parts = {name: kept.loc[split == name] for name in SPLITS}
+    seen: dict[str, str] = {}
+    shared = set()
+    for name, part in parts.items():
+        for s in part["sequence"]:
+            if seen.setdefault(s, name) != name:
+                shared.add(s)
+    summary: dict[str, Any] = {
+        "task": task,
+        "n_input": int(len(df)),
+        "n_written": int(len(kept)),
+        "dropped_duplicates": dedup["duplicates"],
+        "dropped_conflicting_sequences": dedup["conflicting_sequences"],
+        "dropped_conflicting_rows": dedup["conflicting_rows"],
+        "shared_between_splits": len(shared),
+        "split": dict(split_cfg, group_col=group_col),
+        "overall": _summary_block(kept),
+        "splits": {name: _summary_block(part) for name, part in parts.items()},
+    }
+    if extra_summary:
+        summary.update(extra_summary)
+    summary["provenance"] = provenance(config, seed)
+    with atomic_path(out_dir, is_dir=True) as tmp:
+        for name, part in parts.items():
+            part.to_csv(tmp / f"{name}.tsv", sep="\t", index=False, lineterminator="\n")
+        (tmp / "summary.json").write_text(
+            json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"
+        )
+    log.info(
+        "task %s: %d sequences written to %s (train %d, dev %d, test %d)",
+        task,
+        len(kept),
+        out_dir,
+        *(len(parts[s]) for s in SPLITS),
+    )
+    return summary
+
+
+def read_task_split(path: str | Path) -> pd.DataFrame:
+    """Read one split TSV written by :func:`write_task` (``sequence`` and ``chrom`` as text)."""
+    path = Path(path)
+    df = pd.read_csv(
+        path,
+        sep="\t",
+        dtype={"sequence": str, "chrom": str, "strand": str, "source": str},
+        keep_default_na=False,
+    )
+    if list(df.columns[:2]) != ["sequence", "label"]:
+        raise ValueError(f"{path}: header starts {list(df.columns[:2])}; expected sequence, label")
+    return df

@@ -1,0 +1,192 @@
+"""Readers for EPDnew promoter input: TSS lists and TATA-box promoter lists.
+
+TSS tables come back as a DataFrame ``chrom, tss, strand, name, line`` with ``tss`` the 0-based
+position of the TSS base (``genome[tss]``) and ``line`` the 1-based line of the input file the row
+came from (for error messages). Accepted TSS formats (gzip or plain, detected per file):
+
+* EPDnew BED8 ``chrom start end name score strand thickStart thickEnd``: ``+`` TSS = thickStart,
+  ``-`` TSS = thickEnd - 1 (UCSC epdNewPromoter convention, checked against EPD's SGA files).
+* EPDnew BED6 without thick columns (EPD's own 60 bp BED, -49..+10): ``+`` TSS = start + 49,
+  ``-`` TSS = end - 50.
+* EPD SGA ``NC_0000NN.v  TSS  position  strand  count  name`` with 1-based position: TSS =
+  position - 1. Human RefSeq accessions (GRCh38 or GRCh37 versions) become ``chr1..chr22, chrX,
+  chrY, chrM``; names that are not RefSeq accessions are kept as they are.
+* TSV with a header ``chrom tss strand name`` and 0-based ``tss``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+_REFSEQ = re.compile(r"^NC_0000(\d\d)\.\d+$")
+_REFSEQ_SPECIAL = {"23": "chrX", "24": "chrY"}
+
+
+class PromoterInputError(ValueError):
+    """A promoter input file holds a line that cannot be read; the message names file and line."""
+
+
+def _open_text(path: str | Path):
+    path = Path(path)
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt")
+    return open(path)
+
+
+def _lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Yield ``(1-based line number, line without newline)`` for non-blank, non-comment lines."""
+    with _open_text(path) as fh:
+        for i, line in enumerate(fh, start=1):
+            line = line.rstrip("\r\n")
+            if line.strip() and not line.startswith(("#", "track ", "browser ")):
+                yield i, line
+
+
+def refseq_to_ucsc(name: str) -> str:
+    """``NC_000001.11 -> chr1`` ... ``NC_000023.* -> chrX``, ``NC_000024.* -> chrY``,
+    ``NC_012920.1 -> chrM``; any other name is returned unchanged."""
+    if name == "NC_012920.1":
+        return "chrM"
+    m = _REFSEQ.match(name)
+    if not m:
+        return name
+    nn = m.group(1)
+    if nn in _REFSEQ_SPECIAL:
+        return _REFSEQ_SPECIAL[nn]
+    if 1 <= int(nn) <= 22:
+        return f"chr{int(nn)}"
+    return name
+
+
+def _int(value: str, path, line: int, what: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise PromoterInputError(
+            f"{path}: line {line}: {what} {value!r} is not an integer"
+        ) from None
+
+
+def read_tss(path: str | Path) -> pd.DataFrame:
+    """Read an EPDnew TSS list (BED8, BED6, SGA or ``chrom tss strand name`` TSV; see module doc).
+
+    Returns ``chrom, tss, strand, name, line`` (``tss`` 0-based, int64). Raises
+    :class:`PromoterInputError` naming the file and line for a malformed line, a strand other
+    than ``+``/``-``, a negative TSS, or an empty file.
+    """
+    rows = []
+    fmt = None
+    for ln, line in _lines(path):
+        f = line.split("\t") if "\t" in line else line.split()
+        if fmt is None:
+            if [c.lower() for c in f[:4]] == ["chrom", "tss", "strand", "name"]:
+                fmt = "tsv"
+                continue
+            if len(f) >= 6 and f[1] == "TSS":
+                fmt = "sga"
+            elif len(f) >= 8:
+                fmt = "bed8"
+            elif len(f) >= 6:
+                fmt = "bed6"
+            else:
+                raise PromoterInputError(
+                    f"{path}: line {ln}: cannot tell the format from {len(f)} columns; expected "
+                    "EPDnew BED (6 or 8 columns), SGA (6 columns) or a 'chrom tss strand name' TSV"
+                )
+        need = {"tsv": 4, "sga": 6, "bed8": 8, "bed6": 6}[fmt]
+        if len(f) < need:
+            raise PromoterInputError(
+                f"{path}: line {ln}: {len(f)} columns; expected at least {need} ({fmt})"
+            )
+        if fmt == "tsv":
+            chrom, tss, strand, name = f[0], _int(f[1], path, ln, "tss"), f[2], f[3]
+        elif fmt == "sga":
+            chrom, strand, name = refseq_to_ucsc(f[0]), f[3], f[5]
+            tss = _int(f[2], path, ln, "position") - 1
+        else:
+            chrom, name, strand = f[0], f[3], f[5]
+            start, end = _int(f[1], path, ln, "start"), _int(f[2], path, ln, "end")
+            if fmt == "bed8":
+                thick_s, thick_e = (
+                    _int(f[6], path, ln, "thickStart"),
+                    _int(f[7], path, ln, "thickEnd"),
+                )
+                tss = thick_s if strand == "+" else thick_e - 1
+            else:
+                tss = start + 49 if strand == "+" else end - 50
+        if strand not in ("+", "-"):
+            raise PromoterInputError(f"{path}: line {ln}: strand {strand!r}; expected + or -")
+        if tss < 0:
+            raise PromoterInputError(f"{path}: line {ln}: TSS {tss} is negative (off the genome)")
+        rows.append((chrom, tss, strand, name, ln))
+    if not rows:
+        raise PromoterInputError(f"{path}: no TSS records found (empty file?)")
+    df = pd.DataFrame(rows, columns=["chrom", "tss", "strand", "name", "line"])
+    df["tss"] = df["tss"].astype("int64")
+    return df
+
+
+def read_tata_names(path: str | Path) -> set[str]:
+    """Read the names of TATA-box promoters.
+
+    Accepted (detected from the first line): EPD FASTA (``>FP001162 ECHDC1_3 ...``: the second
+    header token is the name); a tab table whose header has a ``TATA`` column of 0/1 flags and a
+    name column (``name``, ``id``, ``promoter`` or ``promoter_id``; names with flag 1 are
+    returned); a BED (name = column 4) or SGA (name = column 6) of TATA promoters; otherwise
+    one name per line (first token). Raises :class:`PromoterInputError` for an empty file,
+    a header-less flag table, or a flag other than 0/1 (naming the line).
+    """
+    names: set[str] = set()
+    lines = list(_lines(path))
+    if not lines:
+        raise PromoterInputError(f"{path}: no TATA promoter names found (empty file?)")
+    first = lines[0][1]
+    header = first.split("\t")
+    if first.startswith(">"):
+        for ln, line in lines:
+            if line.startswith(">"):
+                tok = line[1:].split()
+                if len(tok) < 2:
+                    raise PromoterInputError(
+                        f"{path}: line {ln}: FASTA header {line!r} lacks the promoter name "
+                        "(second token)"
+                    )
+                names.add(tok[1])
+        return names
+    if "TATA" in header:
+        lower = [h.lower() for h in header]
+        name_col = next(
+            (lower.index(c) for c in ("name", "promoter", "promoter_id", "id") if c in lower), None
+        )
+        if name_col is None:
+            raise PromoterInputError(
+                f"{path}: line {lines[0][0]}: table with a TATA column needs a name/id column"
+            )
+        flag_col = header.index("TATA")
+        for ln, line in lines[1:]:
+            f = line.split("\t")
+            if len(f) <= max(flag_col, name_col):
+                raise PromoterInputError(f"{path}: line {ln}: too few columns")
+            if f[flag_col] not in ("0", "1"):
+                raise PromoterInputError(
+                    f"{path}: line {ln}: TATA flag {f[flag_col]!r}; expected 0 or 1"
+                )
+            if f[flag_col] == "1":
+                names.add(f[name_col])
+        return names
+    for _ln, line in lines:
+        f = line.split("\t") if "\t" in line else line.split()
+        if len(f) >= 6 and f[1] == "TSS":
+            names.add(f[5])
+        elif len(f) >= 6:
+            names.add(f[3])
+        else:
+            names.add(f[0])
+    return names

@@ -1,0 +1,59 @@
+# Promoter datasets: prom300 / promcore (TATA, non-TATA, all) and promscan from EPDnew TSSs.
+# Logic lives in dnabert.datasets.promoters / dnabert.datasets.promscan.
+
+
+rule build_promoter_dataset:
+    input:
+        fasta=GENOME_FA,
+        fai=f"{GENOME_FA}.fai",
+        tss=f"resources/promoters/{GENOME}.tss.bed",
+        tata=f"resources/promoters/{GENOME}.tata.txt",
+        canonical=CANONICAL,
+    output:
+        train="results/datasets/{task}/train.tsv",
+        dev="results/datasets/{task}/dev.tsv",
+        test="results/datasets/{task}/test.tsv",
+        summary="results/datasets/{task}/summary.json",
+    log:
+        "logs/datasets/{task}.log",
+    benchmark:
+        "benchmarks/datasets/{task}.tsv"
+    wildcard_constraints:
+        task="prom(300|core)_(tata|notata|all)",
+    conda:
+        "../../envs/genome.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        datasets=config["datasets"],
+    script:
+        "../scripts/build_promoter_dataset.py"
+
+
+rule build_promscan_dataset:
+    input:
+        fasta=GENOME_FA,
+        fai=f"{GENOME_FA}.fai",
+        tss=f"resources/promoters/{GENOME}.tss.bed",
+        canonical=CANONICAL,
+    output:
+        train="results/datasets/promscan/train.tsv",
+        dev="results/datasets/promscan/dev.tsv",
+        test="results/datasets/promscan/test.tsv",
+        summary="results/datasets/promscan/summary.json",
+    log:
+        "logs/datasets/promscan.log",
+    benchmark:
+        "benchmarks/datasets/promscan.tsv"
+    conda:
+        "../../envs/genome.yaml"
+    threads: 1
+    resources:
+        mem_mb=32000,
+        runtime=240,
+    params:
+        datasets=config["datasets"],
+    script:
+        "../scripts/build_promscan_dataset.py"

@@ -1,0 +1,27 @@
+"""Snakemake adapter: build one prom300/promcore task (dnabert.datasets.promoters)."""
+
+import logging
+from pathlib import Path
+
+from dnabert.datasets.promoters import build_promoter_task
+
+logging.basicConfig(
+    filename=snakemake.log[0],  # noqa: F821
+    level=logging.INFO,
+    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+)
+sm = snakemake  # noqa: F821
+datasets = sm.params.datasets
+canonical = [ln for ln in Path(sm.input.canonical).read_text().split() if ln]
+build_promoter_task(
+    sm.wildcards.task,
+    sm.input.fasta,
+    sm.input.tss,
+    sm.input.tata,
+    Path(sm.output.summary).parent,
+    seed=datasets["seed"],
+    split_cfg=datasets["split"],
+    params=datasets["promoters"],
+    canonical=canonical,
+    config=sm.config,
+)

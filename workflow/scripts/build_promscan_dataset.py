@@ -1,0 +1,25 @@
+"""Snakemake adapter: build the promscan task (dnabert.datasets.promscan)."""
+
+import logging
+from pathlib import Path
+
+from dnabert.datasets.promscan import build_promscan_task
+
+logging.basicConfig(
+    filename=snakemake.log[0],  # noqa: F821
+    level=logging.INFO,
+    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+)
+sm = snakemake  # noqa: F821
+datasets = sm.params.datasets
+canonical = [ln for ln in Path(sm.input.canonical).read_text().split() if ln]
+build_promscan_task(
+    sm.input.fasta,
+    sm.input.tss,
+    Path(sm.output.summary).parent,
+    seed=datasets["seed"],
+    split_cfg=datasets["split"],
+    params=datasets["promscan"],
+    canonical=canonical,
+    config=sm.config,
+)
