@@ -1,0 +1,1 @@
+"""Dataset builders: one module per task family, sharing the writer in ``common``."""
