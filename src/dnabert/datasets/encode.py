@@ -81,7 +81,9 @@ def select_encode_files(
     the line of a row without an accession or URL.
     """
     metadata_tsv = Path(metadata_tsv)
-    base_dir = metadata_tsv.parent  # kept relative: a relative metadata path gives cwd-relative URLs
+    base_dir = (
+        metadata_tsv.parent
+    )  # kept relative: a relative metadata path gives cwd-relative URLs
     out: list[dict] = []
     seen: set[str] = set()
     with open(metadata_tsv, newline="") as fh:
