@@ -26,14 +26,14 @@ rule build_splice_dataset:
         "logs/datasets/splice.log",
     benchmark:
         "benchmarks/datasets/splice.tsv"
-    params:
-        splice=config["datasets"]["splice"],
-        seed=config["datasets"]["seed"],
+    conda:
+        "../../envs/genome.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/genome.yaml"
+    params:
+        splice=config["datasets"]["splice"],
+        seed=config["datasets"]["seed"],
     script:
         "../scripts/build_splice_dataset.py"

@@ -37,7 +37,11 @@ def get_tf_selection_inputs(wildcards):
         if not url:
             raise WorkflowError("tf.source is 'encode' but tf.metadata is not set")
         return {
-            "metadata": "resources/peaks/encode_metadata.tsv" if _is_remote(url) else _local(url)
+            "metadata": (
+                "resources/peaks/encode_metadata.tsv"
+                if _is_remote(url)
+                else _local(url)
+            )
         }
     if tf["source"] == "ucsc_uniform":
         inputs = {"files": "resources/peaks/ucsc_files.txt"}
@@ -84,14 +88,14 @@ rule download_tf_index:
         "logs/download/peaks_{index}.log",
     wildcard_constraints:
         index="ucsc_files.txt|ucsc_md5sum.txt|encode_metadata.tsv",
-    params:
-        source=get_tf_index_source,
+    conda:
+        "../../envs/genome.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=30,
-    conda:
-        "../../envs/genome.yaml"
+    params:
+        source=get_tf_index_source,
     script:
         "../scripts/download.py"
 
@@ -103,14 +107,14 @@ checkpoint select_tf_experiments:
         table=TF_TABLE,
     log:
         "logs/datasets/select_tf_experiments.log",
-    params:
-        tf=config["tf"],
+    conda:
+        "../../envs/genome.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/genome.yaml"
+    params:
+        tf=config["tf"],
     script:
         "../scripts/select_tf_experiments.py"
 
@@ -124,12 +128,12 @@ rule download_peaks:
         "logs/download/peaks_{experiment}.log",
     wildcard_constraints:
         experiment="[A-Za-z0-9_.-]+",
+    conda:
+        "../../envs/genome.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=30,
-    conda:
-        "../../envs/genome.yaml"
     script:
         "../scripts/download_peaks.py"
 
@@ -153,14 +157,14 @@ rule build_tf_dataset:
         "benchmarks/datasets/tf_{experiment}.tsv"
     wildcard_constraints:
         experiment="[A-Za-z0-9_.-]+",
-    params:
-        tf=config["datasets"]["tf"],
-        seed=config["datasets"]["seed"],
+    conda:
+        "../../envs/genome.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/genome.yaml"
+    params:
+        tf=config["datasets"]["tf"],
+        seed=config["datasets"]["seed"],
     script:
         "../scripts/build_tf_dataset.py"

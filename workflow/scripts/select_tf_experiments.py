@@ -6,7 +6,7 @@ from dnabert.datasets.splicetf_tasks import run_select_tf_experiments
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 tf_cfg = dict(snakemake.params.tf)
-if "metadata" in snakemake.input.keys():
+if hasattr(snakemake.input, "metadata"):
     tf_cfg["metadata"] = snakemake.input.metadata
 records = run_select_tf_experiments(
     tf_cfg,
