@@ -64,7 +64,10 @@ log = logging.getLogger(__name__)
 
 LABELS = {"non_splice": 0, "donor": 1, "acceptor": 2}
 COLUMNS = ["sequence", "label", "chrom", "start", "end", "strand", "source"]
-_ATTR = re.compile(r'\s*([A-Za-z0-9_.]+)\s+(?:"([^"]*)"|([^;\s]+))\s*;?')
+# Only the attributes needed are searched for: a full attribute parse costs several times more
+# on a 1.6 M-exon GENCODE GTF. Values may be quoted (GTF) or bare.
+_TRANSCRIPT_ID = re.compile(r'(?:^|;)\s*transcript_id\s+(?:"([^"]*)"|([^;\s"]+))')
+_TRANSCRIPT_TYPE = re.compile(r'(?:^|;)\s*transcript_(?:type|biotype)\s+(?:"([^"]*)"|([^;\s"]+))')
 
 
 class GTFError(ValueError):
@@ -92,18 +95,6 @@ def _open_text(path: Path):
     if magic == b"\x1f\x8b":
         return gzip.open(path, "rt")
     return open(path)
-
-
-def _parse_attributes(text: str, where: str) -> dict[str, str]:
-    attrs: dict[str, str] = {}
-    for part in text.split(";"):
-        if not part.strip():
-            continue
-        m = _ATTR.fullmatch(part + ";")
-        if m is None:
-            raise GTFError(f'{where}: malformed attribute {part.strip()!r}; expected key "value"')
-        attrs.setdefault(m.group(1), m.group(2) if m.group(2) is not None else m.group(3))
-    return attrs
 
 
 def read_gtf_transcripts(path: str | Path) -> dict[str, Transcript]:
@@ -142,11 +133,12 @@ def read_gtf_transcripts(path: str | Path) -> dict[str, Transcript]:
                 raise GTFError(f"{where}: expected 1 <= start <= end, got {start1}..{end1}")
             if strand not in ("+", "-"):
                 raise GTFError(f"{where}: exon strand must be '+' or '-', got {strand!r}")
-            attrs = _parse_attributes(attr_text, where)
-            tid = attrs.get("transcript_id")
+            m = _TRANSCRIPT_ID.search(attr_text)
+            tid = (m.group(1) or m.group(2)) if m else None
             if not tid:
                 raise GTFError(f"{where}: exon line has no transcript_id attribute")
-            ttype = attrs.get("transcript_type", attrs.get("transcript_biotype"))
+            m = _TRANSCRIPT_TYPE.search(attr_text)
+            ttype = (m.group(1) or m.group(2)) if m else None
             tx = transcripts.get(tid)
             if tx is None:
                 tx = transcripts[tid] = Transcript(tid, chrom, strand, ttype)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -176,11 +177,16 @@ def _outside_blacklist(windows: pd.DataFrame, blacklist_bed: str | Path) -> list
     bed = windows[["chrom", "start", "end"]].copy()
     bed["name"] = windows.index.astype(str)
     a = pybedtools.BedTool.from_dataframe(bed)
+    kept = None
     try:
         kept = a.intersect(pybedtools.BedTool(str(blacklist_bed)), v=True)
         return [int(iv.name) for iv in kept]
     finally:
-        pybedtools.cleanup()
+        # Remove only our own temporaries: pybedtools.cleanup() would also delete other
+        # BedTools' files in this process.
+        for tool in (a, kept):
+            if tool is not None and isinstance(tool.fn, str) and os.path.exists(tool.fn):
+                os.unlink(tool.fn)
 
 
 def dinuc_shuffle(seq: str, rng: np.random.Generator) -> str:
