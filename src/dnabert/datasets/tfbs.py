@@ -9,7 +9,9 @@ Peaks are unstranded; windows are read on ``+``.
 Negatives (config ``datasets.tf.negatives``):
 
 - ``shuffle`` (Zeng et al. 2016; the paper): each positive shuffled with its dinucleotide counts
-  kept exactly (:func:`dinuc_shuffle`, Altschul & Erickson 1985), source ``shuffle``.
+  kept exactly (:func:`dinuc_shuffle`, Altschul & Erickson 1985), source ``shuffle``. Implemented
+  here rather than with the ``ushuffle`` package, a C extension that would need a compiler at
+  install time; the property tests check exact counts, fixed ends, seeding and uniformity.
 - ``gc_matched`` (DESSO): genomic windows from the canonical chromosomes that overlap no peak and
   no blacklist region and hold no ``N``, one per positive, with GC content in the same bin of
   width ``gc_tolerance`` as that positive; source ``genome``.
