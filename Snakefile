@@ -17,9 +17,12 @@ if not config:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/genome.smk"
 include: "workflow/rules/datasets.smk"
+include: "workflow/rules/splice.smk"
+include: "workflow/rules/tfbs.smk"
 
 
 rule all:
     default_target: True
     input:
-        get_final_targets(),
+        get_final_targets,
+        get_tf_targets,

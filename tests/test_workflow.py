@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,9 @@ def test_demo_dry_run_builds_the_whole_dag(repo, tmp_path):
 
 
 def test_paper_config_dry_run(repo, tmp_path):
+    metadata = tmp_path / "config" / "encode_tf_metadata.tsv"  # the user's ENCODE download
+    metadata.parent.mkdir()
+    metadata.write_text("File accession\tFile download URL\n")
     result = _snakemake(repo, "-n", "--directory", str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "hg38.fa" in result.stdout + result.stderr
@@ -69,3 +73,32 @@ def test_demo_runs_end_to_end(repo, tmp_path):
     assert canonical == ["chr1", "chr2", "chr3"]
     for path in ("annotation/demo.gtf", "promoters/demo.tss.bed", "blacklist/demo.bed"):
         assert (tmp_path / "resources" / path).stat().st_size > 0
+
+
+def test_dry_run_with_690_tf_experiments_is_fast(repo, tmp_path, real_data):
+    """The paper's 690 uniform TFBS sets: the full DAG lists a download and a build per set."""
+    from dnabert.datasets.encode import read_ucsc_uniform, write_experiment_table
+
+    cfg = {
+        "genome": {"name": "hg19", "fasta": {"url": "https://example.org/hg19.fa.gz"}},
+        "blacklist": {"url": "https://example.org/hg19-blacklist.bed.gz"},
+        "tf": {"source": "ucsc_uniform"},
+        "datasets": {"tasks": ["tf"]},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    for name in ("ucsc_files.txt", "ucsc_md5sum.txt"):
+        (tmp_path / "resources/peaks").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "resources/peaks" / name).write_bytes(
+            (real_data / "encode_tfbs.txt").read_bytes()
+        )
+    table = tmp_path / "results/datasets/tf_experiments.tsv"
+    table.parent.mkdir(parents=True)
+    write_experiment_table(read_ucsc_uniform(real_data / "encode_tfbs.txt"), table)
+    result = _snakemake(
+        repo, "-n", "--quiet", "rules", "--configfile", str(tmp_path / "config.yaml"),
+        "--directory", str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = result.stdout + result.stderr
+    assert re.search(r"build_tf_dataset\s+690\b", text), text[-2000:]
+    assert re.search(r"download_peaks\s+690\b", text), text[-2000:]

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "dnabert.commands.resources",
     "dnabert.commands.demo",
     "dnabert.commands.datasets",
+    "dnabert.commands.splicetf",
 ]
 
 

@@ -1,10 +1,13 @@
 # Config validation and input functions. The only place in the workflow with Python logic.
+import functools
 import os
 import re
+from urllib.parse import urlparse
 
 from snakemake.exceptions import WorkflowError
 
 from dnabert.config import ConfigError, validate_config
+from dnabert.datasets.encode import read_experiment_table
 from dnabert.download import resolve_url
 
 try:
@@ -79,15 +82,112 @@ def demo_outputs():
 
 
 def dataset_tasks():
-    """Configured tasks built from the genome (TF tasks are expanded in tfbs.smk)."""
-    return [task for task in config["datasets"]["tasks"] if task.startswith("prom")]
+    """Configured non-TF tasks (TF tasks come from the checkpoint in tfbs.smk)."""
+    return [task for task in config["datasets"]["tasks"] if not task.startswith("tf")]
 
 
-def get_final_targets():
-    """Everything `rule all` asks for, stage by stage as configured."""
+def is_tf_requested():
+    return any(task.startswith("tf") for task in config["datasets"]["tasks"])
+
+
+def get_tf_targets(wildcards):
+    """summary.json of the TF tasks: 'tf' means all selected experiments, tf_X just X.
+
+    Kept apart from get_final_targets: until the selection checkpoint has run, this input
+    function stands for the checkpoint alone, while the rest of the DAG stays visible.
+    """
+    if not is_tf_requested():
+        return []
+    named = [t for t in config["datasets"]["tasks"] if t.startswith("tf_")]
+    if "tf" in config["datasets"]["tasks"]:
+        return get_tf_dataset_summaries()
+    return [f"results/datasets/{task}/summary.json" for task in named]
+
+
+def get_final_targets(wildcards):
+    """Everything `rule all` asks for, stage by stage as configured (TF tasks: get_tf_targets)."""
     targets = [f"{GENOME_FA}.fai", CHROM_SIZES, CANONICAL]
     if len(DOWNLOADS) > 1:
         targets.append(f"results/qc/{GENOME}.chromosome_names.json")
-    if "promoters" in config:
-        targets += expand("results/datasets/{task}/summary.json", task=dataset_tasks())
+    targets += expand("results/datasets/{task}/summary.json", task=dataset_tasks())
     return targets
+
+
+# --- splice task ---
+
+
+def get_splice_hard_negatives(wildcards):
+    """The hard-negative BED named in config, or nothing."""
+    path = config["datasets"]["splice"]["hard_negatives"]
+    return [path] if path else []
+
+
+# --- TF tasks (see tfbs.smk for why selection is a checkpoint) ---
+
+
+TF_TABLE = "results/datasets/tf_experiments.tsv"
+TF_INDEX = {
+    "ucsc_files.txt": config["tf"]["ucsc_files_url"],
+    "ucsc_md5sum.txt": config["tf"]["ucsc_md5_url"],
+    "encode_metadata.tsv": config["tf"]["metadata"],
+}
+
+
+def _is_remote(url):
+    return bool(url) and urlparse(url).scheme in ("http", "https", "ftp")
+
+
+def _local(url):
+    return urlparse(url).path if url.startswith("file:") else url
+
+
+def get_tf_selection_inputs(wildcards):
+    """What select_tf_experiments reads: the metadata, the UCSC lists, or nothing (local)."""
+    tf = config["tf"]
+    if tf["source"] == "encode":
+        url = tf["metadata"]
+        if not url:
+            raise WorkflowError("tf.source is 'encode' but tf.metadata is not set")
+        return {
+            "metadata": (
+                "resources/peaks/encode_metadata.tsv"
+                if _is_remote(url)
+                else _local(url)
+            )
+        }
+    if tf["source"] == "ucsc_uniform":
+        inputs = {"files": "resources/peaks/ucsc_files.txt"}
+        if tf["ucsc_md5_url"]:
+            inputs["md5"] = "resources/peaks/ucsc_md5sum.txt"
+        return inputs
+    return {}
+
+
+@functools.cache
+def _read_tf_table(path, mtime):
+    return read_experiment_table(path)
+
+
+def get_tf_experiments():
+    """{experiment: record} chosen by the checkpoint (read once per version of the table)."""
+    table = checkpoints.select_tf_experiments.get().output.table
+    return _read_tf_table(table, os.path.getmtime(table))
+
+
+def get_tf_tasks():
+    """Task names tf_{experiment} of every selected experiment (checkpoint-aware)."""
+    return [f"tf_{experiment}" for experiment in get_tf_experiments()]
+
+
+def get_tf_dataset_summaries(wildcards=None):
+    """summary.json of every TF task: use as an input function of aggregating rules."""
+    return [f"results/datasets/{task}/summary.json" for task in get_tf_tasks()]
+
+
+def get_tf_index_source(wildcards):
+    """Download source of a selection list (tf.metadata URL or the UCSC lists)."""
+    return {"url": TF_INDEX[wildcards.index]}
+
+
+def get_tf_blacklist(wildcards):
+    return [f"resources/blacklist/{GENOME}.bed"] if "blacklist" in config else []

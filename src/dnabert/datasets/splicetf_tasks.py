@@ -1,0 +1,120 @@
+"""Entry points that build and write the splice and TF tasks (called by rules and the CLI).
+
+Each function reads its inputs, calls one builder (:mod:`dnabert.datasets.splice`,
+:mod:`dnabert.datasets.tfbs`, :mod:`dnabert.datasets.encode`) and hands the frame to the common
+writer ``dnabert.datasets.common.write_task``, which de-duplicates, splits and writes
+``train/dev/test.tsv`` + ``summary.json`` atomically (a failed build leaves no partial TSV).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from dnabert.datasets import encode, splice, tfbs
+from dnabert.provenance import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+def read_name_list(path: str | Path | None) -> list[str] | None:
+    """Names one per line (e.g. ``resources/genome/{genome}.canonical.txt``); None -> None."""
+    if path is None:
+        return None
+    with open(path) as fh:
+        return [line.strip() for line in fh if line.strip()]
+
+
+def _write(df, out_dir, *, task, config, seed, stats):
+    from dnabert.datasets.common import write_task  # the promoters engineer's common writer
+
+    split_cfg = (config or {}).get("datasets", {}).get("split", {"method": "random"})
+    return write_task(
+        df, out_dir, task=task, split_cfg=split_cfg, seed=seed, config=config, extra_summary=stats
+    )
+
+
+def run_splice_task(
+    fasta: str | Path,
+    gtf: str | Path,
+    out_dir: str | Path,
+    *,
+    canonical_txt: str | Path | None = None,
+    splice_cfg: dict | None = None,
+    config: dict | None = None,
+    seed: int = 42,
+    task: str = "splice",
+) -> dict:
+    """Build the splice task from ``datasets.splice`` settings and write it; return the summary."""
+    cfg = dict(splice_cfg or {})
+    df, stats = splice.build_splice(
+        fasta,
+        gtf,
+        canonical=read_name_list(canonical_txt),
+        transcript_types=cfg.get("transcript_types", ["protein_coding"]),
+        window=cfg.get("window", 400),
+        n_nonsplice=cfg.get("n_nonsplice"),
+        nonsplice_ratio=cfg.get("nonsplice_ratio", 1.0),
+        decoy_fraction=cfg.get("decoy_fraction", 0.66),
+        min_distance=cfg.get("min_distance", 200),
+        seed=seed,
+        hard_negatives=cfg.get("hard_negatives"),
+    )
+    log.info("splice: %d donors, %d acceptors, %d non-splice", stats["n_donor"],
+             stats["n_acceptor"], int((df.label == 0).sum()))  # fmt: skip
+    return _write(df, out_dir, task=task, config=config, seed=seed, stats=stats)
+
+
+def run_tf_task(
+    peaks: str | Path,
+    fasta: str | Path,
+    out_dir: str | Path,
+    *,
+    experiment: dict,
+    canonical_txt: str | Path | None = None,
+    blacklist_bed: str | Path | None = None,
+    tf_cfg: dict | None = None,
+    config: dict | None = None,
+    seed: int = 42,
+) -> dict:
+    """Build ``tf_{experiment}`` from ``datasets.tf`` settings and write it; return the summary.
+
+    ``experiment`` is the selection record (target, biosample, accession ... are kept in
+    ``summary.json`` under ``experiment``).
+    """
+    cfg = dict(tf_cfg or {})
+    df, stats = tfbs.build_tf_task(
+        peaks,
+        fasta,
+        canonical=read_name_list(canonical_txt),
+        blacklist_bed=blacklist_bed,
+        top_n=cfg.get("top_n"),
+        width=cfg.get("width", 101),
+        negatives=cfg.get("negatives", "shuffle"),
+        gc_tolerance=cfg.get("gc_tolerance", 0.02),
+        seed=seed,
+    )
+    stats["experiment"] = dict(experiment)
+    task = f"tf_{experiment['experiment']}"
+    return _write(df, out_dir, task=task, config=config, seed=seed, stats=stats)
+
+
+def run_select_tf_experiments(
+    tf_cfg: dict,
+    out_tsv: str | Path,
+    *,
+    ucsc_files: str | Path | None = None,
+    ucsc_md5: str | Path | None = None,
+) -> list[dict]:
+    """Select the TF peak sets (see :func:`dnabert.datasets.encode.select_experiments`) and
+    write the experiment table atomically. An empty selection is an error (it would silently
+    drop every TF task)."""
+    records = encode.select_experiments(tf_cfg, ucsc_files=ucsc_files, ucsc_md5=ucsc_md5)
+    if not records:
+        raise ValueError(
+            f"no TF peak files selected from tf.source={tf_cfg.get('source')!r} "
+            f"(assembly={tf_cfg.get('assembly')!r}, output_type={tf_cfg.get('output_type')!r})"
+        )
+    with atomic_path(out_tsv) as tmp:
+        encode.write_experiment_table(records, tmp)
+    return records

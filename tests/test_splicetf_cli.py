@@ -1,0 +1,86 @@
+"""Wiring of the splice/TF commands and rules: CLI -> builder -> common writer; DAG dry run."""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dnabert.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Replace the common writer with a recorder (the writer has its own tests)."""
+    calls = []
+
+    def write_task(df, out_dir, *, task, split_cfg, seed, config=None, extra_summary=None,
+                   group_col=None):  # fmt: skip
+        calls.append(dict(df=df, out_dir=out_dir, task=task, seed=seed, extra=extra_summary))
+        return dict(extra_summary or {})
+
+    try:
+        import dnabert.datasets.common as common
+
+        monkeypatch.setattr(common, "write_task", write_task)
+    except ImportError:
+        fake = types.ModuleType("dnabert.datasets.common")
+        fake.write_task = write_task
+        monkeypatch.setitem(sys.modules, "dnabert.datasets.common", fake)
+    return calls
+
+
+@pytest.fixture
+def genome(tmp_path):
+    rng = np.random.default_rng(5)
+    seq = "".join(rng.choice(list("ACGT"), size=6000))
+    seq = seq[:1000] + "GT" + seq[1002:2998] + "AG" + seq[3000:]
+    fa = tmp_path / "g.fa"
+    fa.write_text(f">chr1\n{seq}\n")
+    gtf = tmp_path / "a.gtf"
+    gtf.write_text(
+        'chr1\tx\texon\t501\t1000\t.\t+\t.\ttranscript_id "t"; transcript_type "protein_coding";\n'
+        'chr1\tx\texon\t3001\t5000\t.\t+\t.\ttranscript_id "t"; transcript_type "protein_coding";\n'
+    )
+    peaks = tmp_path / "My peaks.narrowPeak.gz"
+    with gzip.open(peaks, "wt") as fh:
+        fh.write("chr1\t1000\t1300\t.\t0\t.\t5\t-1\t-1\t100\n")
+    return fa, gtf, peaks
+
+
+def test_build_splice_command(genome, tmp_path, captured, capsys):
+    fa, gtf, _ = genome
+    assert main(["build-splice", "--fasta", str(fa), "--gtf", str(gtf), "--out",
+                 str(tmp_path / "out"), "--seed", "3"]) == 0  # fmt: skip
+    (call,) = captured
+    assert call["task"] == "splice" and call["seed"] == 3
+    df = call["df"]
+    assert set(df.label) == {0, 1, 2}
+    assert df[df.label == 1].sequence.iloc[0][200:202] == "GT"
+    assert df[df.label == 2].sequence.iloc[0][198:200] == "AG"
+    assert call["extra"]["donor_GT_share"] == 1.0
+    assert '"donor_GT_share": 1.0' in capsys.readouterr().out
+
+
+def test_build_tf_command(genome, tmp_path, captured):
+    fa, _, peaks = genome
+    assert main(["build-tf", "--peaks", str(peaks), "--fasta", str(fa), "--out",
+                 str(tmp_path / "tf")]) == 0  # fmt: skip
+    (call,) = captured
+    assert call["task"] == "tf_My_peaks"
+    assert call["extra"]["experiment"]["experiment"] == "My_peaks"
+    assert list(call["df"].label) == [1, 0]
+
+
+def test_list_tf_experiments(tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("genome: {name: g, fasta: {url: x}}\ntf: {source: local, files: [a/x.bed]}\n")
+    assert main(["list-tf-experiments", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("experiment\turl") and out[1].startswith("x\ta/x.bed")

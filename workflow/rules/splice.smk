@@ -1,0 +1,33 @@
+# Splice-site task: 400 bp donor / acceptor / non-splice windows from the GTF annotation.
+# Hard negatives (SpliceFinder's reconstruction): the baselines stage writes a BED of the
+# baseline's false positives and sets datasets.splice.hard_negatives to it; the file is then an
+# input here, so the splice task is rebuilt with those sites in the non-splice class.
+
+
+rule build_splice_dataset:
+    input:
+        fasta=GENOME_FA,
+        fai=f"{GENOME_FA}.fai",
+        gtf=f"resources/annotation/{GENOME}.gtf",
+        canonical=CANONICAL,
+        hard_negatives=get_splice_hard_negatives,
+    output:
+        train="results/datasets/splice/train.tsv",
+        dev="results/datasets/splice/dev.tsv",
+        test="results/datasets/splice/test.tsv",
+        summary="results/datasets/splice/summary.json",
+    log:
+        "logs/datasets/splice.log",
+    benchmark:
+        "benchmarks/datasets/splice.tsv"
+    conda:
+        "../../envs/genome.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        splice=config["datasets"]["splice"],
+        seed=config["datasets"]["seed"],
+    script:
+        "../scripts/build_splice_dataset.py"

@@ -1,0 +1,98 @@
+# TF-binding tasks: one per selected ChIP-seq peak file, tf_{experiment}.
+#
+# Which experiments exist is decided by the checkpoint select_tf_experiments, which reads the
+# source named by config tf.source (an ENCODE portal metadata.tsv, UCSC's uniform TFBS
+# files.txt, or local narrowPeak paths) and writes results/datasets/tf_experiments.tsv. A
+# checkpoint, not a parse-time read, because the metadata may itself be a product of the
+# workflow (the demo generates resources/demo_source/metadata.tsv). Once the table exists and is
+# up to date, get_tf_experiments() reads it once per (path, mtime) (functools.cache), so a dry
+# run over all 690 paper experiments builds the DAG in seconds.
+
+
+rule download_tf_index:
+    output:
+        "resources/peaks/{index}",
+    log:
+        "logs/download/peaks_{index}.log",
+    wildcard_constraints:
+        index="ucsc_files.txt|ucsc_md5sum.txt|encode_metadata.tsv",
+    conda:
+        "../../envs/genome.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    params:
+        source=get_tf_index_source,
+    script:
+        "../scripts/download.py"
+
+
+checkpoint select_tf_experiments:
+    input:
+        unpack(get_tf_selection_inputs),
+    output:
+        table=TF_TABLE,
+    log:
+        "logs/datasets/select_tf_experiments.log",
+    conda:
+        "../../envs/genome.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        tf=config["tf"],
+    script:
+        "../scripts/select_tf_experiments.py"
+
+
+rule download_peaks:
+    input:
+        table=TF_TABLE,
+    output:
+        "resources/peaks/{experiment}.narrowPeak.gz",
+    log:
+        "logs/download/peaks_{experiment}.log",
+    wildcard_constraints:
+        experiment="[A-Za-z0-9_.-]+",
+    conda:
+        "../../envs/genome.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    script:
+        "../scripts/download_peaks.py"
+
+
+rule build_tf_dataset:
+    input:
+        peaks="resources/peaks/{experiment}.narrowPeak.gz",
+        table=TF_TABLE,
+        fasta=GENOME_FA,
+        fai=f"{GENOME_FA}.fai",
+        canonical=CANONICAL,
+        blacklist=get_tf_blacklist,
+    output:
+        train="results/datasets/tf_{experiment}/train.tsv",
+        dev="results/datasets/tf_{experiment}/dev.tsv",
+        test="results/datasets/tf_{experiment}/test.tsv",
+        summary="results/datasets/tf_{experiment}/summary.json",
+    log:
+        "logs/datasets/tf_{experiment}.log",
+    benchmark:
+        "benchmarks/datasets/tf_{experiment}.tsv"
+    wildcard_constraints:
+        experiment="[A-Za-z0-9_.-]+",
+    conda:
+        "../../envs/genome.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        tf=config["datasets"]["tf"],
+        seed=config["datasets"]["seed"],
+    script:
+        "../scripts/build_tf_dataset.py"

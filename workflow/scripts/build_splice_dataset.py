@@ -1,0 +1,20 @@
+"""Snakemake adapter: build results/datasets/splice (see dnabert.datasets.splicetf_tasks)."""
+
+import logging
+from pathlib import Path
+
+from dnabert.datasets.splicetf_tasks import run_splice_task
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+splice_cfg = dict(snakemake.params.splice)
+hard = snakemake.input.hard_negatives
+splice_cfg["hard_negatives"] = hard[0] if hard else None
+run_splice_task(
+    snakemake.input.fasta,
+    snakemake.input.gtf,
+    Path(snakemake.output.summary).parent,
+    canonical_txt=snakemake.input.canonical,
+    splice_cfg=splice_cfg,
+    config=snakemake.config,
+    seed=snakemake.params.seed,
+)

@@ -1,0 +1,22 @@
+"""Snakemake adapter: build results/datasets/tf_{experiment} (dnabert.datasets.splicetf_tasks)."""
+
+import logging
+from pathlib import Path
+
+from dnabert.datasets.encode import read_experiment_table
+from dnabert.datasets.splicetf_tasks import run_tf_task
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+record = read_experiment_table(snakemake.input.table)[snakemake.wildcards.experiment]
+blacklist = snakemake.input.blacklist
+run_tf_task(
+    snakemake.input.peaks,
+    snakemake.input.fasta,
+    Path(snakemake.output.summary).parent,
+    experiment=record,
+    canonical_txt=snakemake.input.canonical,
+    blacklist_bed=blacklist[0] if blacklist else None,
+    tf_cfg=snakemake.params.tf,
+    config=snakemake.config,
+    seed=snakemake.params.seed,
+)

@@ -1,0 +1,17 @@
+"""Snakemake adapter: write the TF experiment table (see dnabert.datasets.encode)."""
+
+import logging
+
+from dnabert.datasets.splicetf_tasks import run_select_tf_experiments
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+tf_cfg = dict(snakemake.params.tf)
+if hasattr(snakemake.input, "metadata"):
+    tf_cfg["metadata"] = snakemake.input.metadata
+records = run_select_tf_experiments(
+    tf_cfg,
+    snakemake.output.table,
+    ucsc_files=snakemake.input.get("files"),
+    ucsc_md5=snakemake.input.get("md5"),
+)
+logging.info("%d TF peak files selected", len(records))
