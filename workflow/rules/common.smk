@@ -105,7 +105,7 @@ def get_tf_targets(wildcards):
 
 
 def get_final_targets(wildcards):
-    """Everything `rule all` asks for, stage by stage as configured (TF tasks: get_tf_targets)."""
+    """The final targets, stage by stage as configured (the TF tasks come from get_tf_targets)."""
     targets = [f"{GENOME_FA}.fai", CHROM_SIZES, CANONICAL]
     if len(DOWNLOADS) > 1:
         targets.append(f"results/qc/{GENOME}.chromosome_names.json")
