@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "dnabert.commands.demo",
     "dnabert.commands.datasets",
     "dnabert.commands.splicetf",
+    "dnabert.commands.pretrain",
 ]
 
 

@@ -1,0 +1,266 @@
+"""DNABERT masked-language-model pretraining: the model, the MLM loss and the wiring of the
+k-mer corpus into the generic loop (:mod:`dnabert.train`).
+
+Outputs of :func:`pretrain`:
+
+- ``out_dir`` (``results/models/dnabert{k}/``), written only when training finished: a Hugging Face
+  directory (``config.json``, ``model.safetensors``, ``vocab.txt`` + tokenizer files) with
+  ``train_log.csv``, ``eval_log.csv``, ``tensorboard/`` and ``metrics.json`` (final held-out MLM
+  loss and accuracy, chance level ``1/4**k``, provenance).
+- ``work_dir`` (default ``{out_dir}.work``, a sibling that Snakemake does not delete when the job
+  fails): checkpoints and logs while training runs. A rerun resumes from its latest checkpoint;
+  it is removed once ``out_dir`` has been written.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dnabert.provenance import atomic_path, provenance, write_json
+from dnabert.train import TrainConfig, dist_env, model_flops_per_token, train
+
+log = logging.getLogger(__name__)
+
+
+def vocab_size(k: int) -> int:
+    """DNABERT's vocabulary size: 5 special tokens + 4**k k-mers (69, 261, 1029, 4101)."""
+    return 4**k + 5
+
+
+def schema_defaults(block: str) -> dict:
+    """Defaults of ``pretrain.<block>`` (``model`` or ``train``) from the config schema."""
+    from dnabert.config import load_schema
+
+    props = load_schema()["properties"]["pretrain"]["properties"][block]["properties"]
+    return {name: spec.get("default") for name, spec in props.items()}
+
+
+def build_mlm_model(k: int, model_cfg: dict | None = None):
+    """A ``BertForMaskedLM`` for k-mer size ``k`` with the SDPA (fused) attention path.
+
+    ``model_cfg`` holds ``pretrain.model`` keys (missing ones take the schema defaults, BERT-base).
+    With ``init_from`` the weights and architecture come from that local Hugging Face directory;
+    its ``vocab_size`` must be ``4**k + 5``, else ``ValueError`` naming the directory.
+    """
+    from transformers import BertConfig, BertForMaskedLM
+
+    cfg = {**schema_defaults("model"), **(model_cfg or {})}
+    expected = vocab_size(k)
+    if cfg["init_from"]:
+        path = Path(cfg["init_from"])
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(f"init_from {path}: no config.json (not a Hugging Face dir)")
+        found = BertConfig.from_pretrained(path).vocab_size
+        if found != expected:
+            raise ValueError(
+                f"init_from {path}: vocab_size {found} does not match k={k} "
+                f"(expected 4**{k} + 5 = {expected})"
+            )
+        log.info("initializing from %s (its architecture replaces pretrain.model)", path)
+        return BertForMaskedLM.from_pretrained(path, attn_implementation="sdpa")
+    if cfg["hidden_size"] % cfg["num_heads"]:
+        raise ValueError(
+            f"pretrain.model: hidden_size {cfg['hidden_size']} is not a multiple of "
+            f"num_heads {cfg['num_heads']}"
+        )
+    config = BertConfig(
+        vocab_size=expected,
+        hidden_size=cfg["hidden_size"],
+        num_hidden_layers=cfg["num_layers"],
+        num_attention_heads=cfg["num_heads"],
+        intermediate_size=cfg["intermediate_size"],
+        max_position_embeddings=cfg["max_position_embeddings"],
+        hidden_dropout_prob=cfg["dropout"],
+        attention_probs_dropout_prob=cfg["dropout"],
+        pad_token_id=0,
+        attn_implementation="sdpa",
+    )
+    return BertForMaskedLM(config)
+
+
+def mlm_loss(model, batch: dict) -> tuple[torch.Tensor, dict]:
+    """Cross-entropy on masked positions (``labels != -100``) and the accuracy there.
+
+    ``batch``: ``input_ids``, ``attention_mask``, ``labels``, long tensors of shape (B, T).
+    The accuracy is a tensor (no host sync); it is 0 for a batch without masked tokens.
+    """
+    out = model(**batch)
+    labels = batch["labels"]
+    masked = labels != -100  # (B, T)
+    correct = (out.logits.argmax(-1) == labels) & masked
+    acc = correct.sum() / masked.sum().clamp(min=1)
+    return out.loss, {"mlm_acc": acc}
+
+
+@torch.no_grad()
+def evaluate_mlm(model, sequences, collate_fn, batch_size: int, device) -> dict:
+    """Held-out MLM loss (mean over masked tokens) and accuracy; ``sequences`` are token arrays."""
+    total_loss = total_correct = total_masked = 0.0
+    for i in range(0, len(sequences), batch_size):
+        batch = collate_fn([sequences[j] for j in range(i, min(i + batch_size, len(sequences)))])
+        batch = {k: v.to(device) for k, v in batch.items()}
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        labels = batch["labels"]
+        masked = labels != -100
+        n = int(masked.sum())
+        if n == 0:
+            continue
+        loss = torch.nn.functional.cross_entropy(logits[masked].float(), labels[masked])
+        total_loss += float(loss) * n
+        total_correct += float((logits[masked].argmax(-1) == labels[masked]).sum())
+        total_masked += n
+    if total_masked == 0:
+        return {"loss": math.nan, "mlm_acc": math.nan, "n_masked": 0}
+    return {
+        "loss": total_loss / total_masked,
+        "mlm_acc": total_correct / total_masked,
+        "n_masked": total_masked,
+    }
+
+
+def train_config_from(train_cfg: dict, **overrides: Any) -> TrainConfig:
+    """Map a ``pretrain.train`` block onto :class:`TrainConfig`."""
+    c = {**schema_defaults("train"), **train_cfg, **overrides}
+    return TrainConfig(
+        max_steps=c["max_steps"],
+        batch_size=c["batch_size"],
+        grad_accum=c["grad_accum"],
+        lr=c["lr"],
+        warmup_steps=c["warmup_steps"],
+        weight_decay=c["weight_decay"],
+        betas=(c["adam_beta1"], c["adam_beta2"]),
+        eps=c["adam_eps"],
+        clip=c["clip"],
+        precision=c["precision"],
+        compile=c["compile"],
+        log_every=c["log_every"],
+        eval_every=c["eval_every"],
+        ckpt_every=c["ckpt_every"],
+        seed=c["seed"],
+        device=c.get("device", "auto"),
+    )
+
+
+def pretrain(
+    corpus_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    k: int,
+    model_cfg: dict | None = None,
+    train_cfg: dict | None = None,
+    config: dict | None = None,
+    *,
+    work_dir: str | os.PathLike | None = None,
+) -> dict:
+    """Pretrain DNABERT-k on ``corpus_dir/{train,val}.bin/.idx`` and write ``out_dir``.
+
+    ``model_cfg`` / ``train_cfg`` are the ``pretrain.model`` / ``pretrain.train`` blocks (schema
+    defaults fill gaps; ``train_cfg`` may also hold ``device``); ``config`` is the whole run config,
+    recorded as provenance. Returns the metrics written to ``out_dir/metrics.json`` (on every rank;
+    only rank 0 writes). Raises :class:`dnabert.train.Preempted` after checkpointing on SIGTERM.
+    """
+    from dnabert.corpus import TokenCorpus
+    from dnabert.masking import KmerSpanMaskCollator, LengthBucketSampler
+    from dnabert.tokenizer import DNATokenizer
+
+    corpus_dir, out_dir = Path(corpus_dir), Path(out_dir)
+    work_dir = Path(work_dir) if work_dir else out_dir.with_name(out_dir.name + ".work")
+    model_cfg = {**schema_defaults("model"), **(model_cfg or {})}
+    tcfg_dict = {**schema_defaults("train"), **(train_cfg or {})}
+    cfg = train_config_from(tcfg_dict)
+    env = dist_env()
+
+    train_set = TokenCorpus(corpus_dir / "train")
+    val_set = TokenCorpus(corpus_dir / "val")
+    for name, corpus in (("train", train_set), ("val", val_set)):
+        if corpus.k != k:
+            raise ValueError(f"{corpus_dir / name}: corpus has k={corpus.k}, expected k={k}")
+
+    torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts them)
+    model = build_mlm_model(k, model_cfg)
+    max_length = model.config.max_position_embeddings
+    collator = KmerSpanMaskCollator(
+        k,
+        mlm_probability=tcfg_dict["mlm_probability"],
+        max_length=max_length,
+        seed=cfg.seed + 1000 * env.rank,  # different masks on each rank
+    )
+    sampler = LengthBucketSampler(train_set.lengths, cfg.batch_size, seed=cfg.seed)
+
+    def batch_sampler(epoch: int):
+        sampler.set_epoch(epoch)
+        return iter(sampler)
+
+    n_eval = min(len(val_set), tcfg_dict["eval_batches"] * cfg.batch_size)
+    val_seqs = [val_set[i] for i in range(n_eval)]
+
+    def eval_fn(m) -> dict:
+        # A fresh, fixed-seed collator: every evaluation masks the same positions, and training's
+        # masking stream is left untouched.
+        val_collator = KmerSpanMaskCollator(
+            k,
+            mlm_probability=tcfg_dict["mlm_probability"],
+            max_length=max_length,
+            seed=cfg.seed + 12345,
+        )
+        device = next(m.parameters()).device
+        return evaluate_mlm(m, val_seqs, val_collator, cfg.batch_size, device)
+
+    n_params = sum(p.numel() for p in model.parameters())
+    mc = model.config
+
+    def flops(seq_len: int) -> float:
+        return model_flops_per_token(n_params, mc.num_hidden_layers, mc.hidden_size, seq_len)
+
+    run_config = {"k": k, "model": model_cfg, "train": tcfg_dict, "config": config}
+    result = train(
+        model,
+        train_set,
+        collator,
+        cfg,
+        work_dir,
+        batch_sampler=batch_sampler,
+        loss_fn=mlm_loss,
+        eval_fn=eval_fn,
+        flops_per_token=flops,
+        run_config=run_config,
+    )
+    final = result["eval"]
+    metrics = {
+        "k": k,
+        "steps": result["step"],
+        "val_loss": final.get("loss"),
+        "val_mlm_acc": final.get("mlm_acc"),
+        "val_n_masked": final.get("n_masked"),
+        "chance_acc": 1.0 / 4**k,
+        "n_params": n_params,
+        "n_train_sequences": len(train_set),
+        "n_val_sequences_evaluated": n_eval,
+        "world_size": env.world_size,
+        "device": result["device"],
+        **provenance(run_config, seed=cfg.seed),
+    }
+    if env.master:
+        with atomic_path(out_dir, is_dir=True) as tmp:
+            model.save_pretrained(tmp, safe_serialization=True)
+            DNATokenizer(k=k).save_pretrained(tmp)
+            for name in ("train_log.csv", "eval_log.csv"):
+                if (work_dir / name).exists():
+                    shutil.copy2(work_dir / name, tmp / name)
+            if (work_dir / "tensorboard").exists():
+                shutil.copytree(work_dir / "tensorboard", tmp / "tensorboard")
+            write_json(tmp / "metrics.json", metrics)
+        shutil.rmtree(work_dir, ignore_errors=True)
+        log.info(
+            "wrote %s: val MLM accuracy %.4f (chance %.2g)",
+            out_dir,
+            metrics["val_mlm_acc"] or math.nan,
+            metrics["chance_acc"],
+        )
+    return metrics

@@ -1,0 +1,655 @@
+"""One small training loop for pretraining, fine-tuning and baselines (after nanoGPT's train.py).
+
+The loop knows nothing about the model, the data or the loss: it takes a ``torch.nn.Module``, an
+indexable dataset, a collate function and (optionally) a ``loss_fn(model, batch)``. What it does:
+
+- device: CUDA when available, else CPU; precision ``auto`` = bf16 autocast where the GPU
+  supports it, fp16 autocast with a gradient scaler on older GPUs (e.g. the paper's RTX 2080 Ti),
+  fp32 on CPU;
+- optional ``torch.compile``; fused AdamW on CUDA; gradient accumulation; gradient clipping;
+- the paper's schedule: linear warmup to ``lr`` at ``warmup_steps``, then linear decay to 0 at
+  ``max_steps`` (the learning rate is a pure function of the step, so it needs no state of its own);
+- DDP detected from the environment (``torchrun`` sets RANK / WORLD_SIZE / LOCAL_RANK): ``nccl`` on
+  GPUs, ``gloo`` on CPU; only rank 0 (``master``) logs and writes;
+- checkpoints ``out_dir/checkpoints/step{N}.pt`` (+ ``latest`` pointer) every ``ckpt_every`` steps,
+  written atomically, holding model, optimizer, grad scaler, RNG states (python, numpy, torch, CUDA,
+  the collator's own generator, per rank), the data position and the config; a new call with the
+  same ``out_dir`` resumes from ``latest``;
+- SIGTERM / SIGUSR1 (what SLURM sends before preemption or the time limit): the current step is
+  finished, a checkpoint written, and :class:`Preempted` raised; command-line entry points turn it
+  into exit code :data:`EXIT_PREEMPTED` (75, ``EX_TEMPFAIL``) so a requeued job resumes;
+- logs: ``train_log.csv`` (one row per ``log_every`` steps: step, epoch, loss, lr, tokens/s, MFU on
+  GPUs, the loss function's metrics), ``eval_log.csv``, TensorBoard events under ``tensorboard/``,
+  and a tqdm progress bar.
+
+Data order is deterministic: a batch sampler ``batch_sampler(epoch) -> iterable of index lists``
+gives the micro-batches of an epoch; with W processes, each consecutive group of W micro-batches
+is split one per rank (an incomplete last group is dropped). The data position is (epoch, number
+of micro-batches consumed in the epoch), so a resumed run skips exactly the batches already used.
+Collation runs in the main process so that the masking generator's state can be checkpointed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import logging
+import math
+import os
+import random
+import signal
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from dnabert.provenance import atomic_path
+
+log = logging.getLogger(__name__)
+
+EXIT_PREEMPTED = 75  # EX_TEMPFAIL from sysexits.h: "try again later"; the rerun resumes.
+
+# Peak dense tensor throughput (FLOP/s) for MFU, at the precision the loop uses on that GPU
+# (bf16, or fp16 where bf16 is unsupported). Matched as substrings of the CUDA device name.
+PEAK_FLOPS = {
+    "H200": 989e12,
+    "H100 PCIe": 756e12,
+    "H100": 989e12,  # SXM
+    "GH200": 989e12,
+    "A100": 312e12,
+    "A10G": 125e12,  # fp16/bf16 dense, tensor cores
+    "L40S": 362e12,
+    "L4": 121e12,
+    "V100": 125e12,  # fp16
+    "RTX 4090": 165e12,
+    "RTX 3090": 71e12,
+    "RTX 2080 Ti": 54e12,  # fp16 tensor cores (the paper's GPU)
+    "T4": 65e12,
+}
+
+
+class Preempted(Exception):  # noqa: N818 -- reads as "the run was preempted"
+    """Training stopped on SIGTERM/SIGUSR1 after writing a checkpoint; rerun to resume."""
+
+    def __init__(self, step: int, checkpoint: Path | None):
+        super().__init__(f"preempted at step {step}; checkpoint {checkpoint}; rerun to resume")
+        self.step = step
+        self.checkpoint = checkpoint
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of the loop. ``batch_size`` is per process and micro-step: one optimizer
+    step sees ``batch_size * grad_accum * world_size`` examples."""
+
+    max_steps: int = 1000
+    batch_size: int = 32
+    grad_accum: int = 1
+    lr: float = 4e-4
+    warmup_steps: int | None = None  # when None, warmup_ratio * max_steps
+    warmup_ratio: float = 0.0
+    weight_decay: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.98)
+    eps: float = 1e-6
+    clip: float = 1.0  # max gradient norm; 0 disables clipping
+    precision: str = "auto"  # auto | bf16 | fp16 | fp32
+    compile: bool = False
+    log_every: int = 10
+    eval_every: int = 0  # 0: evaluate only at the end
+    ckpt_every: int = 1000  # 0: checkpoint only at the end and on preemption
+    keep_checkpoints: int = 2
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+
+    def __post_init__(self):
+        if self.precision not in ("auto", "bf16", "fp16", "fp32"):
+            raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {self.precision!r}")
+        for name in ("max_steps", "batch_size", "grad_accum", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        self.betas = tuple(self.betas)
+
+    @property
+    def warmup(self) -> int:
+        if self.warmup_steps is not None:
+            return int(self.warmup_steps)
+        return int(round(self.warmup_ratio * self.max_steps))
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Learning rate of optimizer update ``step`` (1-based): ``lr * step / warmup`` up to
+    ``warmup``, then linear decay reaching 0 at ``max_steps`` (the paper's schedule)."""
+    warmup = cfg.warmup
+    if step <= warmup:
+        return cfg.lr * step / warmup
+    return cfg.lr * max(0.0, (cfg.max_steps - step) / max(1, cfg.max_steps - warmup))
+
+
+def model_flops_per_token(n_params: int, n_layers: int, d_model: int, seq_len: int) -> float:
+    """Training FLOPs per token of a transformer: ``6N`` for the weights (forward + backward)
+    plus ``12 * L * d * T`` for attention scores and values (PaLM appendix B, nanoGPT)."""
+    return 6.0 * n_params + 12.0 * n_layers * d_model * seq_len
+
+
+def peak_flops(device: torch.device) -> float | None:
+    """Peak FLOP/s of the GPU from :data:`PEAK_FLOPS`, or None (CPU, unknown GPU)."""
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, value in PEAK_FLOPS.items():  # ordered: specific names before generic ones
+        if key in name:
+            return value
+    return None
+
+
+def random_batches(n: int, batch_size: int, seed: int) -> Callable[[int], Iterator[list[int]]]:
+    """Default batch sampler: a permutation of ``range(n)`` per epoch (seeded by seed and epoch)
+    cut into lists of ``batch_size`` indices; the last one may be shorter."""
+
+    def sample(epoch: int) -> Iterator[list[int]]:
+        order = np.random.default_rng([seed, epoch]).permutation(n)
+        for i in range(0, n, batch_size):
+            yield order[i : i + batch_size].tolist()
+
+    return sample
+
+
+def default_loss(model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, dict]:
+    """``model(**batch).loss`` (Hugging Face models given ``labels``), no extra metrics."""
+    return model(**batch).loss, {}
+
+
+@dataclass
+class DistEnv:
+    """Where this process sits in a (possibly single-process) job."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_ddp(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def master(self) -> bool:
+        return self.rank == 0
+
+
+def dist_env() -> DistEnv:
+    """Read RANK / LOCAL_RANK / WORLD_SIZE as set by ``torchrun`` (defaults: one process)."""
+    return DistEnv(
+        rank=int(os.environ.get("RANK", 0)),
+        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
+        world_size=int(os.environ.get("WORLD_SIZE", 1)),
+    )
+
+
+def _pick_device(cfg: TrainConfig, env: DistEnv) -> torch.device:
+    if cfg.device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", env.local_rank)
+        return torch.device("cpu")
+    device = torch.device(cfg.device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", env.local_rank)
+    return device
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+    """The autocast dtype: ``auto`` is bf16 on GPUs that support it, fp16 on older GPUs, fp32 on
+    CPU (CPU bf16 autocast is slower than fp32 on most CPUs; ask for ``bf16`` explicitly)."""
+    if precision == "auto":
+        if device.type != "cuda":
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
+
+
+def autocast_context(device: torch.device, dtype: torch.dtype):
+    """One context object for mixed precision (a no-op in fp32)."""
+    if dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def configure_optimizer(
+    model: torch.nn.Module, cfg: TrainConfig, device: torch.device
+) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices only (not biases, LayerNorm or other 1-D tensors)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(
+        groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, fused=device.type == "cuda"
+    )
+
+
+def count_tokens(batch: Any) -> int:
+    """Real (non-padding) tokens in a CPU batch: ``attention_mask.sum()`` when present, else the
+    number of elements of the first tensor's first two dimensions."""
+    if isinstance(batch, dict):
+        if "attention_mask" in batch:
+            return int(batch["attention_mask"].sum())
+        first = next(iter(batch.values()))
+    elif isinstance(batch, (tuple, list)):
+        first = batch[0]
+    else:
+        first = batch
+    return int(math.prod(first.shape[:2])) if first.dim() >= 2 else int(first.shape[0])
+
+
+def _seq_len(batch: Any) -> int:
+    if isinstance(batch, dict) and "input_ids" in batch:
+        return int(batch["input_ids"].shape[1])
+    first = next(iter(batch.values())) if isinstance(batch, dict) else batch
+    first = first[0] if isinstance(first, (tuple, list)) else first
+    return int(first.shape[-1])
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(v, device) for v in batch)
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    return batch
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The plain module under DDP and ``torch.compile`` wrappers."""
+    model = getattr(model, "module", model)  # DDP
+    return getattr(model, "_orig_mod", model)  # torch.compile
+
+
+def _rng_state(collate_fn: Any) -> dict:
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        "collate": collate_fn.state_dict() if hasattr(collate_fn, "state_dict") else None,
+    }
+    return state
+
+
+def _set_rng_state(state: dict, collate_fn: Any) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    if state["collate"] is not None and hasattr(collate_fn, "load_state_dict"):
+        collate_fn.load_state_dict(state["collate"])
+
+
+class _Log:
+    """Append-only CSV whose header comes from the first row; on resume, rows past the
+    checkpoint's step (written by the interrupted run) are dropped first."""
+
+    def __init__(self, path: Path, resume_step: int):
+        self.path = path
+        self.fields: list[str] | None = None
+        if path.exists():
+            with open(path, newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            fields = list(rows[0].keys()) if rows else None
+            keep = [r for r in rows if int(r["step"]) <= resume_step]
+            with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+                if fields:
+                    writer = csv.DictWriter(fh, fieldnames=fields)
+                    writer.writeheader()
+                    writer.writerows(keep)
+            self.fields = fields
+
+    def write(self, row: dict) -> None:
+        new = self.fields is None
+        if new:
+            self.fields = list(row.keys())
+        with open(self.path, "a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=self.fields, extrasaction="ignore")
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+
+
+class _StopFlag:
+    """Sets ``requested`` on SIGTERM/SIGUSR1; restores the previous handlers on exit."""
+
+    SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGUSR1", None)) if s)
+
+    def __init__(self):
+        self.requested = False
+        self._previous: dict = {}
+
+    def _handle(self, signum, frame):
+        log.warning("received signal %d: checkpointing after this step", signum)
+        self.requested = True
+
+    def __enter__(self):
+        with contextlib.suppress(ValueError):  # not the main thread: no handlers
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def latest_checkpoint(out_dir: str | os.PathLike) -> Path | None:
+    """The checkpoint named by ``out_dir/checkpoints/latest``, or None."""
+    pointer = Path(out_dir) / "checkpoints" / "latest"
+    if not pointer.exists():
+        return None
+    path = pointer.parent / pointer.read_text().strip()
+    if not path.exists():
+        raise FileNotFoundError(f"{pointer} names {path.name}, which does not exist")
+    return path
+
+
+def train(
+    model: torch.nn.Module,
+    train_data: Any,
+    collate_fn: Callable[[list], Any],
+    cfg: TrainConfig,
+    out_dir: str | os.PathLike,
+    *,
+    batch_sampler: Callable[[int], Iterable[list[int]]] | None = None,
+    loss_fn: Callable[[torch.nn.Module, Any], tuple[torch.Tensor, dict]] | None = None,
+    eval_fn: Callable[[torch.nn.Module], dict] | None = None,
+    flops_per_token: Callable[[int], float] | None = None,
+    run_config: dict | None = None,
+) -> dict:
+    """Train ``model`` in place for ``cfg.max_steps`` optimizer steps, resuming from
+    ``out_dir/checkpoints/latest`` when it exists.
+
+    ``train_data[i]`` gives one example and ``collate_fn(list_of_examples)`` a batch (a dict of
+    CPU tensors, or a tuple); ``loss_fn(model, batch) -> (scalar loss, {name: scalar tensor})``
+    (default ``model(**batch).loss``). ``eval_fn(model) -> {name: float}`` runs on rank 0 only,
+    in eval mode under ``no_grad`` and autocast, every ``eval_every`` steps and at the end.
+    ``flops_per_token(seq_len)`` enables MFU on GPUs. ``run_config`` is stored in checkpoints.
+
+    Returns ``{"step", "history" (logged rows), "eval" (last eval metrics), "device"}``; raises
+    :class:`Preempted` after checkpointing when SIGTERM/SIGUSR1 arrived.
+    """
+    out_dir = Path(out_dir)
+    env = dist_env()
+    device = _pick_device(cfg, env)
+    own_group = False
+    if env.is_ddp and not torch.distributed.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        torch.distributed.init_process_group(backend=backend)
+        own_group = True
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 parts (optimizer, softmax) on TF32
+        torch.backends.cudnn.allow_tf32 = True
+    try:
+        return _Trainer(
+            model,
+            train_data,
+            collate_fn,
+            cfg,
+            out_dir,
+            env,
+            device,
+            batch_sampler=batch_sampler
+            or random_batches(len(train_data), cfg.batch_size, cfg.seed),
+            loss_fn=loss_fn or default_loss,
+            eval_fn=eval_fn,
+            flops_per_token=flops_per_token,
+            run_config=run_config,
+        ).run()
+    finally:
+        if own_group:
+            torch.distributed.destroy_process_group()
+
+
+class _Trainer:
+    def __init__(self, model, data, collate_fn, cfg, out_dir, env, device, **kw):
+        self.cfg, self.out_dir, self.env, self.device = cfg, out_dir, env, device
+        self.data, self.collate_fn = data, collate_fn
+        self.batch_sampler, self.loss_fn, self.eval_fn = (
+            kw["batch_sampler"],
+            kw["loss_fn"],
+            kw["eval_fn"],
+        )
+        self.flops_per_token, self.run_config = kw["flops_per_token"], kw["run_config"]
+        self.ckpt_dir = out_dir / "checkpoints"
+        self.dtype = resolve_precision(cfg.precision, device)
+        self.autocast = autocast_context(device, self.dtype)
+        self.raw_model = model.to(device)
+        self.optimizer = configure_optimizer(self.raw_model, cfg, device)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=self.dtype == torch.float16)
+        self.step, self.epoch, self.pos = 0, 0, 0  # pos: micro-batches consumed in this epoch
+        # Different dropout streams per rank; parameters are broadcast from rank 0 by DDP.
+        seed = cfg.seed + env.rank
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        self._resume()
+        self.model = torch.compile(self.raw_model) if cfg.compile else self.raw_model
+        if env.is_ddp:
+            ids = [device.index] if device.type == "cuda" else None
+            self.model = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+
+    # ---------------------------------------------------------------- data
+    def _batches(self) -> Iterator[Any]:
+        """Endless micro-batches for this rank; keeps ``epoch``/``pos`` current."""
+        world, rank = self.env.world_size, self.env.rank
+        while True:
+            used = 0
+            group: list[list[int]] = []
+            for i, idx in enumerate(self.batch_sampler(self.epoch)):
+                if i < self.pos:  # consumed before the checkpoint we resumed from
+                    continue
+                group.append(idx)
+                if len(group) < world:
+                    continue
+                self.pos = i + 1
+                used += 1
+                yield self.collate_fn([self.data[j] for j in group[rank]])
+                group = []
+            if used == 0 and self.pos == 0:
+                raise ValueError(
+                    f"the training data gives fewer than {world} batches per epoch "
+                    f"(n={len(self.data)}, batch_size={self.cfg.batch_size})"
+                )
+            self.epoch, self.pos = self.epoch + 1, 0
+
+    # ---------------------------------------------------------- checkpoints
+    def _resume(self) -> None:
+        path = latest_checkpoint(self.out_dir)
+        if path is None:
+            return
+        ckpt = torch.load(path, map_location=self.device, weights_only=False)
+        self.raw_model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scaler.load_state_dict(ckpt["scaler"])
+        self.step, self.epoch, self.pos = ckpt["step"], ckpt["epoch"], ckpt["pos"]
+        rng = ckpt["rng"]
+        if len(rng) == self.env.world_size:
+            _set_rng_state(rng[self.env.rank], self.collate_fn)
+        else:  # a different number of processes: RNG streams restart from the seed
+            log.warning(
+                "checkpoint has %d RNG states for %d processes", len(rng), self.env.world_size
+            )
+        if self.env.master:
+            log.info("resumed from %s (step %d)", path, self.step)
+
+    def _save_checkpoint(self) -> Path | None:
+        rng = [_rng_state(self.collate_fn)]
+        if self.env.is_ddp:
+            rng = [None] * self.env.world_size
+            torch.distributed.all_gather_object(rng, _rng_state(self.collate_fn))
+        path = None
+        if self.env.master:
+            self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+            state = {
+                "model": self.raw_model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "step": self.step,
+                "epoch": self.epoch,
+                "pos": self.pos,
+                "rng": rng,
+                "train_config": dataclasses.asdict(self.cfg),
+                "config": self.run_config,
+            }
+            path = self.ckpt_dir / f"step{self.step}.pt"
+            with atomic_path(path) as tmp:
+                torch.save(state, tmp)
+            with atomic_path(self.ckpt_dir / "latest") as tmp:
+                tmp.write_text(path.name + "\n")
+            old = sorted(self.ckpt_dir.glob("step*.pt"), key=lambda p: int(p.stem[4:]))
+            for stale in old[: -max(1, self.cfg.keep_checkpoints)]:
+                stale.unlink()
+        if self.env.is_ddp:
+            torch.distributed.barrier()
+        return path
+
+    # ------------------------------------------------------------------ eval
+    def _evaluate(self) -> dict:
+        if not (self.env.master and self.eval_fn):
+            return {}
+        self.raw_model.eval()
+        with torch.no_grad(), self.autocast:
+            metrics = {k: float(v) for k, v in self.eval_fn(self.raw_model).items()}
+        self.raw_model.train()
+        return metrics
+
+    # ------------------------------------------------------------------ loop
+    def run(self) -> dict:
+        from tqdm.auto import tqdm
+
+        cfg, env = self.cfg, self.env
+        master = env.master
+        history: list[dict] = []
+        last_eval: dict = {}
+        writer = train_log = eval_log = None
+        if master:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            train_log = _Log(self.out_dir / "train_log.csv", self.step)
+            eval_log = _Log(self.out_dir / "eval_log.csv", self.step)
+            writer = SummaryWriter(str(self.out_dir / "tensorboard"), purge_step=self.step + 1)
+        peak = peak_flops(self.device)
+        batches = self._batches()
+        bar = tqdm(
+            total=cfg.max_steps,
+            initial=self.step,
+            disable=None if master else True,
+            desc="train",
+            unit="step",
+        )
+        window_tokens, window_flops, t0 = 0, 0.0, time.perf_counter()
+        self.raw_model.train()
+        with _StopFlag() as stop:
+            while self.step < cfg.max_steps:
+                lr = lr_at(self.step + 1, cfg)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                loss_sum = torch.zeros((), device=self.device)
+                metric_sums: dict[str, torch.Tensor] = {}
+                for micro in range(cfg.grad_accum):
+                    batch = next(batches)
+                    n_tok = count_tokens(batch)
+                    window_tokens += n_tok
+                    if self.flops_per_token is not None:
+                        window_flops += n_tok * self.flops_per_token(_seq_len(batch))
+                    batch = to_device(batch, self.device)
+                    # DDP: all-reduce gradients only on the last micro-step (as nanoGPT does).
+                    sync = micro == cfg.grad_accum - 1
+                    ctx = (
+                        self.model.no_sync()
+                        if env.is_ddp and not sync
+                        else contextlib.nullcontext()
+                    )
+                    with ctx:
+                        with self.autocast:
+                            loss, metrics = self.loss_fn(self.model, batch)
+                        self.scaler.scale(loss / cfg.grad_accum).backward()
+                    loss_sum += loss.detach().float()
+                    for k, v in metrics.items():
+                        metric_sums[k] = metric_sums.get(k, 0) + torch.as_tensor(v).detach().float()
+                if cfg.clip > 0:
+                    self.scaler.unscale_(self.optimizer)
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+                self.optimizer.zero_grad(set_to_none=True)
+                self.step += 1
+                bar.update(1)
+
+                if master and (self.step % cfg.log_every == 0 or self.step == cfg.max_steps):
+                    if self.device.type == "cuda":
+                        torch.cuda.synchronize(self.device)
+                    dt = time.perf_counter() - t0
+                    # tokens/s across all processes (each processes the same number of batches).
+                    tps = window_tokens * env.world_size / dt
+                    mfu = (window_flops / dt / peak) if (peak and window_flops) else float("nan")
+                    row = {
+                        "step": self.step,
+                        "epoch": self.epoch,
+                        "loss": loss_sum.item() / cfg.grad_accum,
+                        "lr": lr,
+                        "tokens_per_s": tps,
+                        "mfu": mfu,
+                    }
+                    row.update({k: v.item() / cfg.grad_accum for k, v in metric_sums.items()})
+                    history.append(row)
+                    train_log.write(row)
+                    for k, v in row.items():
+                        if k != "step" and not (isinstance(v, float) and math.isnan(v)):
+                            writer.add_scalar(f"train/{k}", v, self.step)
+                    bar.set_postfix(loss=f"{row['loss']:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:.0f}")
+                    window_tokens, window_flops, t0 = 0, 0.0, time.perf_counter()
+
+                if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < cfg.max_steps:
+                    last_eval = self._log_eval(eval_log, writer)
+
+                stop_now = self._agree(stop.requested)
+                if stop_now or (cfg.ckpt_every and self.step % cfg.ckpt_every == 0):
+                    path = self._save_checkpoint()
+                    if stop_now:
+                        bar.close()
+                        if writer:
+                            writer.close()
+                        raise Preempted(self.step, path)
+            bar.close()
+            last_eval = self._log_eval(eval_log, writer) or last_eval
+            self._save_checkpoint()
+        if writer:
+            writer.close()
+        return {
+            "step": self.step,
+            "history": history,
+            "eval": last_eval,
+            "device": str(self.device),
+        }
+
+    def _log_eval(self, eval_log, writer) -> dict:
+        metrics = self._evaluate()
+        if metrics:
+            eval_log.write({"step": self.step, **metrics})
+            for k, v in metrics.items():
+                writer.add_scalar(f"eval/{k}", v, self.step)
+        return metrics
+
+    def _agree(self, flag: bool) -> bool:
+        """True on every rank when any rank received a stop signal."""
+        if not self.env.is_ddp:
+            return flag
+        t = torch.tensor([int(flag)], device=self.device)
+        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+        return bool(t.item())

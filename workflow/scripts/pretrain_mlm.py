@@ -1,0 +1,31 @@
+"""Snakemake adapter for rule pretrain_mlm: calls dnabert.pretrain.pretrain.
+
+Run as ``python`` (one process) or under ``torchrun`` (one per GPU) with the arguments
+``CORPUS_DIR OUT_DIR K PARAMS_JSON``
+(PARAMS_JSON: the config's ``pretrain`` section). Exit code 75: preempted after a checkpoint.
+"""
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from dnabert.pretrain import pretrain
+from dnabert.train import EXIT_PREEMPTED, Preempted
+
+
+def main(corpus_dir: str, out_dir: str, k: int, params: dict) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        pretrain(corpus_dir, out_dir, k, params["model"], params["train"], {"pretrain": params})
+    except Preempted as exc:
+        logging.getLogger("dnabert").warning("%s", exc)
+        return EXIT_PREEMPTED
+    return 0
+
+
+if __name__ == "__main__":
+    corpus, out, k, params_json = sys.argv[1:5]
+    sys.exit(main(corpus, out, int(k), json.loads(Path(params_json).read_text())))
