@@ -6,7 +6,9 @@ centre tokens and widens each to the span given by its ``MASK_LIST`` (k=3: centr
 k=4: -1..+2, k=5: -2..+2, k=6: -2..+3). Spans are clipped at the sequence ends and never cover
 ``[CLS]``, ``[SEP]`` or padding. Centres are drawn with probability
 ``1 - (1 - mlm_probability) ** (1 / k)`` so that, away from the ends, the masked fraction is
-``mlm_probability`` (paper ~15%). Of the masked tokens 80% become ``[MASK]``, 10% a random k-mer
+``mlm_probability`` (paper ~15%). ``[UNK]`` counts as special (as in DNABERT, whose special
+tokens mask covers it) and is never masked. Of the masked tokens 80% become ``[MASK]``, 10% a
+random k-mer
 id (never a special token) and 10% stay; labels hold the original id on masked positions and
 -100 elsewhere.
 """
@@ -118,7 +120,7 @@ class KmerSpanMaskCollator:
 
     def __call__(self, batch: Sequence[np.ndarray]) -> dict[str, torch.Tensor]:
         input_ids, attention_mask = self.pad(batch)
-        maskable = (input_ids >= N_SPECIAL) | (input_ids == 1)  # k-mers, [UNK] included
+        maskable = input_ids >= N_SPECIAL  # k-mers only: specials ([UNK] too) and padding stay
         masked, _ = kmer_span_mask(maskable, self.k, self.centre_prob, self.generator)
         labels = torch.where(masked, input_ids, torch.full_like(input_ids, IGNORE_INDEX))
         u = torch.rand(input_ids.shape, generator=self.generator)
