@@ -8,9 +8,8 @@ k=4: -1..+2, k=5: -2..+2, k=6: -2..+3). Spans are clipped at the sequence ends a
 ``1 - (1 - mlm_probability) ** (1 / k)`` so that, away from the ends, the masked fraction is
 ``mlm_probability`` (paper ~15%). ``[UNK]`` counts as special (as in DNABERT, whose special
 tokens mask covers it) and is never masked. Of the masked tokens 80% become ``[MASK]``, 10% a
-random k-mer
-id (never a special token) and 10% stay; labels hold the original id on masked positions and
--100 elsewhere.
+random k-mer id (never a special token) and 10% stay; labels hold the original id on masked
+positions and -100 elsewhere.
 """
 
 from __future__ import annotations
