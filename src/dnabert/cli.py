@@ -16,6 +16,7 @@ from dnabert import __version__
 # Modules that register subcommands, in the order they appear in --help.
 COMMAND_MODULES = [
     "dnabert.commands.resources",
+    "dnabert.commands.tokenize",
 ]
 
 
