@@ -21,6 +21,7 @@ from dnabert.tokenizer import (
     add_special_tokens,
     decode,
     encode,
+    encode_batch,
     kmer_vocab,
     read_kmer_text,
     read_kmer_tsv,
@@ -95,6 +96,18 @@ def test_encode_equals_slow_reference_with_ns(k):
         assert ids.shape == (max(0, n - k + 1),)
         assert ids.tolist() == slow_encode(seq, k)
         assert np.array_equal(encode(seq.encode(), k), ids)
+
+
+@pytest.mark.parametrize("k", KS)
+def test_encode_batch_equals_encode(k):
+    rng = np.random.default_rng(7)
+    seqs = [random_dna(rng, int(n)) for n in rng.integers(0, 40, size=50)]
+    got = encode_batch(seqs, k)
+    assert len(got) == 50
+    for s, ids in zip(seqs, got, strict=True):
+        assert ids.tolist() == encode(s, k).tolist()
+    with pytest.raises(SequenceError, match="r2: invalid letter 'X' at position 1"):
+        encode_batch(["ACGT", "AC", "AXG"], k, records=["r0", "r1", "r2"])
 
 
 @pytest.mark.parametrize("k", KS)

@@ -167,6 +167,30 @@ def encode(
     return out
 
 
+def encode_batch(
+    seqs: Sequence[str | bytes], k: int, records: Sequence[str] | None = None
+) -> list[np.ndarray]:
+    """:func:`encode` for many (short) sequences in one vectorized pass.
+
+    The sequences are joined into one byte buffer and encoded once; k-mers that would straddle two
+    sequences are dropped, so ``encode_batch(seqs, k)[i]`` equals ``encode(seqs[i], k)``. Errors
+    name ``records[i]`` (default ``"<sequence i>"``) and the position within that sequence.
+    """
+    _check_k(k)
+    raw = [s.encode("ascii", errors="replace") if isinstance(s, str) else bytes(s) for s in seqs]
+    lengths = np.fromiter((len(r) for r in raw), dtype=np.int64, count=len(raw))
+    starts = np.cumsum(lengths) - lengths
+    buf = np.frombuffer(b"".join(raw), dtype=np.uint8)
+    bad = np.flatnonzero(_CODE[buf] == 255)
+    if bad.size:
+        i = int(np.searchsorted(starts, bad[0], side="right")) - 1
+        record = records[i] if records is not None else f"<sequence {i}>"
+        encode(seqs[i], k, record=record)  # raises with the position inside sequence i
+    ids = encode(buf, k) if buf.size >= k else np.empty(0, dtype=np.uint16)
+    pairs = zip(starts.tolist(), lengths.tolist(), strict=True)
+    return [ids[a : a + max(0, n - k + 1)] for a, n in pairs]
+
+
 def decode(ids: Sequence[int] | np.ndarray, k: int) -> str:
     """The DNA sequence spelled by consecutive overlapping k-mer ids (inverse of :func:`encode`).
 
