@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pysam
@@ -83,6 +84,9 @@ def test_reader_returns_exactly_written(tmp_path):
     for got, want in zip([corpus[i] for i in range(5)], seqs, strict=True):
         assert np.array_equal(got, want)
     assert np.array_equal(corpus[-1], seqs[-1])
+    clone = pickle.loads(pickle.dumps(corpus))
+    assert len(pickle.dumps(corpus)) < 500  # paths only, not the data
+    assert np.array_equal(clone[3], seqs[3])
     with pytest.raises(IndexError):
         corpus[5]
     (tmp_path / "x.idx").write_bytes(b"garbage" * 10)

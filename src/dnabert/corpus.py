@@ -79,6 +79,16 @@ class TokenCorpus:
     """
 
     def __init__(self, path_prefix: str | os.PathLike):
+        self._open(path_prefix)
+
+    def __getstate__(self) -> dict:
+        # pickle the paths, not the mapped data (DataLoader workers reopen the files)
+        return {"prefix": str(self.bin_path)[: -len(".bin")]}
+
+    def __setstate__(self, state: dict) -> None:
+        self._open(state["prefix"])
+
+    def _open(self, path_prefix: str | os.PathLike) -> None:
         prefix = str(path_prefix)
         for suffix in (".bin", ".idx"):
             if prefix.endswith(suffix):
@@ -95,6 +105,7 @@ class TokenCorpus:
                 f"expected {IDX_MAGIC!r} version {IDX_VERSION}"
             )
         self.k = int(k)
+        self._lengths = None
         self.offsets = np.memmap(
             self.idx_path, dtype="<i8", mode="r", offset=_IDX_HEADER.size, shape=(n + 1,)
         )
@@ -121,8 +132,10 @@ class TokenCorpus:
 
     @property
     def lengths(self) -> np.ndarray:
-        """Tokens per sequence, ``int64`` of shape ``(len(self),)``."""
-        return np.diff(np.asarray(self.offsets))
+        """Tokens per sequence, ``int64`` of shape ``(len(self),)`` (computed once)."""
+        if self._lengths is None:
+            self._lengths = np.diff(np.asarray(self.offsets))
+        return self._lengths
 
 
 def select_chromosomes(
