@@ -156,3 +156,17 @@ def test_errors(genome, tmp_path):
         build(genome, tmp_path, coverage=0.5)
     assert not (tmp_path / "train.bin").exists()
     assert select_chromosomes(["chr1", "chrM", "chr1_alt", "X"], None) == ["chr1", "X"]
+
+
+def test_command_line(genome, tmp_path, capsys):
+    from dnabert.cli import main
+
+    out = tmp_path / "k4"
+    argv = ["build-corpus", "--fasta", str(genome[0]), "--out-dir", str(out), "--k", "4"]
+    assert main([*argv, "--coverage", "1", "--max-tokens", "60", "--seed", "3"]) == 0
+    assert len(TokenCorpus(out / "train")) > 0 and (out / "val.idx").exists()
+    fa = tmp_path / "x.fa"
+    fa.write_text(">a\nACGTN\nACG\n")
+    assert main(["tokenize", str(fa), "--k", "3"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.split() == ["2", *map(str, encode("ACGTNACG", 3).tolist()), "3"]
