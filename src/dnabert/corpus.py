@@ -14,11 +14,13 @@ N policy: ``split`` (default) cuts each chromosome at every run of ``N`` and sam
 the N-free segments, so no sequence spans an assembly gap and none holds ``[UNK]``; ``delete``
 (the paper) removes every ``N`` and treats the rest of the chromosome as one sequence.
 
-Train/validation: each chromosome (after N deletion, in ``delete`` mode) is divided into regions of
-``val_region_bp`` bases (0-based half-open ``[i*R, (i+1)*R)``); for each chromosome
-``ceil(val_fraction * n_regions)`` regions, chosen by a generator seeded from ``(seed, chrom)``, go
-to validation. Sequences never cross a region boundary, so validation sequences never overlap
-training sequences in the genome.
+Train/validation: each chromosome is divided into regions of ``val_region_bp`` bases (0-based
+half-open ``[i*R, (i+1)*R)``, in the N-deleted coordinates in ``delete`` mode). Region ``i`` of
+``chrom`` goes to validation when a uniform draw from a generator seeded by ``(seed, chrom)`` is
+below ``val_fraction``, so the choice for one chromosome does not depend on which others are built.
+If that leaves no validation region at all (tiny genomes), the region with the smallest draw is
+taken. Sequences never cross a region boundary, so validation sequences never overlap training
+sequences in the genome.
 
 Files (``{out_dir}/{split}.bin`` + ``{split}.idx``): ``.bin`` holds the token ids of all sequences
 of a split, concatenated, as little-endian ``uint16``. ``.idx`` is a 24-byte header, the struct
@@ -232,6 +234,21 @@ def _chrom_seed(seed: int, chrom: str, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(chrom.encode()), stream])
 
 
+def _choose_val_regions(
+    lengths: dict[str, int], val_fraction: float, region_bp: int, seed: int
+) -> dict[str, np.ndarray]:
+    """Indices of the validation regions of each chromosome (see the module docstring)."""
+    draws = {
+        c: _chrom_seed(seed, c, 1).random(max(1, math.ceil(n / region_bp)))
+        for c, n in lengths.items()
+    }
+    chosen = {c: np.flatnonzero(u < val_fraction) for c, u in draws.items()}
+    if val_fraction > 0 and not any(v.size for v in chosen.values()):
+        c = min(draws, key=lambda name: draws[name].min())
+        chosen[c] = np.array([int(draws[c].argmin())])
+    return chosen
+
+
 def build_corpus(
     fasta: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -294,6 +311,9 @@ def build_corpus(
         if not names:
             raise ValueError(f"{fasta}: no chromosomes selected (pattern {canonical_pattern!r})")
         chrom_len = dict(zip(fa.references, fa.lengths, strict=True))
+        val_regions = _choose_val_regions(
+            {c: chrom_len[c] for c in names}, val_fraction, val_region_bp, seed
+        )
         per_chrom: dict[str, dict] = {}
         lengths: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
         with contextlib.ExitStack() as stack:
@@ -326,10 +346,7 @@ def build_corpus(
                 del raw
                 min_bp = min_tokens + k - 1
                 u_start, u_end, u_region = _units(segments, val_region_bp, min_bp)
-                n_regions = max(1, math.ceil(int(segments[:, 1].max(initial=0)) / val_region_bp))
-                n_val = math.ceil(val_fraction * n_regions) if val_fraction > 0 else 0
-                val_regions = _chrom_seed(seed, chrom, 1).choice(n_regions, n_val, replace=False)
-                is_val = np.isin(u_region, val_regions)
+                is_val = np.isin(u_region, val_regions[chrom])
                 rng = _chrom_seed(seed, chrom, 0)
                 stats = {"length": chrom_len[chrom], "n_bases": n_bases, "units": int(u_start.size)}
                 for split, sel in (("train", ~is_val), ("val", is_val)):
