@@ -19,6 +19,8 @@ include: "workflow/rules/genome.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/splice.smk"
 include: "workflow/rules/tfbs.smk"
+include: "workflow/rules/tokenize.smk"
+include: "workflow/rules/pretrain.smk"
 
 
 rule all:

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "dnabert.commands.datasets",
     "dnabert.commands.splicetf",
     "dnabert.commands.pretrain",
+    "dnabert.commands.tokenize",
 ]
 
 

@@ -1,5 +1,6 @@
 # Config validation and input functions. The only place in the workflow with Python logic.
 import functools
+import json
 import os
 import re
 from urllib.parse import urlparse
@@ -110,6 +111,7 @@ def get_final_targets(wildcards):
     if len(DOWNLOADS) > 1:
         targets.append(f"results/qc/{GENOME}.chromosome_names.json")
     targets += expand("results/datasets/{task}/summary.json", task=dataset_tasks())
+    targets += expand("results/models/dnabert{k}", k=config["tokenize"]["k"])
     return targets
 
 
@@ -191,3 +193,11 @@ def get_tf_index_source(wildcards):
 
 def get_tf_blacklist(wildcards):
     return [f"resources/blacklist/{GENOME}.bed"] if "blacklist" in config else []
+
+
+# --- pretraining ---
+
+
+def get_corpus_dir(wildcards, input):
+    """The corpus directory results/pretrain/k{k}, derived from the rule's input."""
+    return os.path.dirname(input.train_bin)

@@ -1,5 +1,3 @@
-import json
-
 # MLM pretraining of DNABERT-k (GPU). One process: a plain python call; more than one GPU per
 # node (resources gpu=N, or env GPUS) or several SLURM nodes: torchrun, which starts one process per GPU (DDP over NCCL).
 # Checkpoints live in results/models/dnabert{k}.work/ (not an output, so Snakemake keeps it when
@@ -27,7 +25,7 @@ rule pretrain_mlm:
         gpu=1,
     params:
         pretrain=json.dumps(config["pretrain"], sort_keys=True),
-        corpus_dir="results/pretrain/k{k}",
+        corpus_dir=get_corpus_dir,
         script=workflow.source_path("../scripts/pretrain_mlm.py"),
     shell:
         """

@@ -1,0 +1,30 @@
+# Pretraining corpus: k-mer token memmaps cut from the genome (dnabert.corpus).
+
+
+rule build_pretrain_corpus:
+    input:
+        fasta=GENOME_FA,
+        fai=f"{GENOME_FA}.fai",
+        canonical=CANONICAL,
+    output:
+        train_bin="results/pretrain/k{k}/train.bin",
+        train_idx="results/pretrain/k{k}/train.idx",
+        val_bin="results/pretrain/k{k}/val.bin",
+        val_idx="results/pretrain/k{k}/val.idx",
+        summary="results/pretrain/k{k}/summary.json",
+    log:
+        "logs/pretrain/corpus_k{k}.log",
+    benchmark:
+        "benchmarks/pretrain/corpus_k{k}.tsv"
+    wildcard_constraints:
+        k="[3-6]",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        corpus=config["pretrain"]["corpus"],
+    script:
+        "../scripts/build_corpus.py"
