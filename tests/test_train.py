@@ -227,3 +227,36 @@ def test_ddp_two_gloo_processes(tmp_path):
     assert len(ckpt["rng"]) == 2  # one RNG record per rank
     rows = read_log(out / "train_log.csv")
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]  # written once, by rank 0
+
+
+def test_model_selection_restores_best_weights_and_stops_early(tmp_path):
+    """An eval metric that peaks at the 2nd eval: the best weights come back, training stops
+    after `patience` evals without improvement, and resuming keeps the selection."""
+    scores = iter([0.1, 0.9, 0.5, 0.4, 0.3, 0.2])
+    weights_at_eval = {}
+
+    def eval_fn(model):
+        value = next(scores)
+        weights_at_eval[value] = model.bert.embeddings.word_embeddings.weight.detach().clone()
+        return {"mcc": value}
+
+    data = random_corpus()
+    out = train(
+        tiny_bert(), data, TinyMaskCollator(), cfg(max_steps=60, eval_every=5, select_metric="mcc",
+        patience=2, lr=1e-2), tmp_path / "run", eval_fn=eval_fn,
+    )  # fmt: skip
+    assert out["best"] == {"step": 10, "mcc": 0.9}
+    assert out["step"] == 20  # evals at 5, 10 (best), 15, 20: two without improvement
+    model = tiny_bert()
+    ckpt = torch.load(latest_checkpoint(tmp_path / "run"), weights_only=False)
+    model.load_state_dict(ckpt["best"]["state"])
+    assert torch.equal(model.bert.embeddings.word_embeddings.weight, weights_at_eval[0.9])
+
+
+def test_unknown_select_metric_is_a_clear_error(tmp_path):
+    with pytest.raises(KeyError, match="select_metric 'auroc'"):
+        train(
+            tiny_bert(), random_corpus(), TinyMaskCollator(),
+            cfg(max_steps=4, eval_every=2, select_metric="auroc"), tmp_path / "run",
+            eval_fn=lambda m: {"mcc": 0.0},
+        )  # fmt: skip

@@ -105,6 +105,10 @@ class TrainConfig:
     keep_checkpoints: int = 2
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # Model selection (fine-tuning): keep the weights with the best value of this eval metric
+    # (higher is better, e.g. "mcc" or "auroc") and restore them at the end; None keeps the last.
+    select_metric: str | None = None
+    patience: int = 0  # stop after this many evals without improvement; 0 never stops early
 
     def __post_init__(self):
         if self.precision not in ("auto", "bf16", "fp16", "fp32"):
@@ -431,6 +435,8 @@ class _Trainer:
         self.optimizer = configure_optimizer(self.raw_model, cfg, device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.dtype == torch.float16)
         self.step, self.epoch, self.pos = 0, 0, 0  # pos: micro-batches consumed in this epoch
+        # model selection: best eval value so far, its step, a CPU copy of its weights
+        self.best: dict[str, Any] = {"value": None, "step": None, "state": None, "stale": 0}
         # Different dropout streams per rank; parameters are broadcast from rank 0 by DDP.
         seed = cfg.seed + env.rank
         random.seed(seed)
@@ -476,6 +482,7 @@ class _Trainer:
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.scaler.load_state_dict(ckpt["scaler"])
         self.step, self.epoch, self.pos = ckpt["step"], ckpt["epoch"], ckpt["pos"]
+        self.best = ckpt.get("best", self.best)
         rng = ckpt["rng"]
         if len(rng) == self.env.world_size:
             _set_rng_state(rng[self.env.rank], self.collate_fn)
@@ -502,6 +509,7 @@ class _Trainer:
                 "epoch": self.epoch,
                 "pos": self.pos,
                 "rng": rng,
+                "best": self.best,
                 "train_config": dataclasses.asdict(self.cfg),
                 "config": self.run_config,
             }
@@ -553,6 +561,7 @@ class _Trainer:
             unit="step",
         )
         window_tokens, window_flops, t0 = 0, 0.0, time.perf_counter()
+        early_stop = False
         self.raw_model.train()
         with _StopFlag() as stop:
             while self.step < cfg.max_steps:
@@ -617,6 +626,7 @@ class _Trainer:
 
                 if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < cfg.max_steps:
                     last_eval = self._log_eval(eval_log, writer)
+                    early_stop = self._agree(self._select(last_eval))
 
                 stop_now = self._agree(stop.requested)
                 if stop_now or (cfg.ckpt_every and self.step % cfg.ckpt_every == 0):
@@ -626,17 +636,48 @@ class _Trainer:
                         if writer:
                             writer.close()
                         raise Preempted(self.step, path)
+                if early_stop:
+                    log.info(
+                        "early stop at step %d (best at step %s)", self.step, self.best["step"]
+                    )
+                    break
             bar.close()
-            last_eval = self._log_eval(eval_log, writer) or last_eval
+            if not early_stop:
+                last_eval = self._log_eval(eval_log, writer) or last_eval
+                self._select(last_eval)
             self._save_checkpoint()
         if writer:
             writer.close()
+        best = None
+        if self.best["state"] is not None:
+            self.raw_model.load_state_dict(self.best["state"])
+            best = {"step": self.best["step"], cfg.select_metric: self.best["value"]}
         return {
             "step": self.step,
             "history": history,
             "eval": last_eval,
+            "best": best,
             "device": str(self.device),
         }
+
+    def _select(self, metrics: dict) -> bool:
+        """Track the best weights by ``cfg.select_metric``; True when patience has run out."""
+        name = self.cfg.select_metric
+        if not (name and metrics):
+            return False
+        if name not in metrics:
+            raise KeyError(
+                f"select_metric {name!r} is not among the eval metrics {sorted(metrics)}"
+            )
+        value = metrics[name]
+        if self.best["value"] is None or value > self.best["value"]:
+            state = {
+                k: v.detach().to("cpu", copy=True) for k, v in self.raw_model.state_dict().items()
+            }
+            self.best = {"value": value, "step": self.step, "state": state, "stale": 0}
+            return False
+        self.best["stale"] += 1
+        return bool(self.cfg.patience) and self.best["stale"] >= self.cfg.patience
 
     def _log_eval(self, eval_log, writer) -> dict:
         metrics = self._evaluate()
