@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 CORES ?= 2
 # The CPU build of PyTorch; GPU users install the CUDA build (envs/torch.yaml) instead.
 TORCH_SPEC ?= torch==2.13.0
+# Tools the venv provides (snakefmt's shfmt, snakemake's python) must be found by name too.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install demo test lint format clean
 
