@@ -15,13 +15,13 @@ import yaml
 SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
 
 
-def _snakemake(repo, *args, cwd=None):
+def _snakemake(repo, *args, cwd=None, timeout=300):
     return subprocess.run(
         [SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--cores", "1", *args],
         cwd=cwd or repo,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
 
 
@@ -65,7 +65,7 @@ def test_demo_runs_end_to_end(repo, tmp_path):
     """The real demo: generated data -> verified downloads -> datasets -> corpus -> pretraining."""
     result = _snakemake(
         repo, "--cores", "2", "--configfile", str(repo / "config/demo.yaml"),
-        "--directory", str(tmp_path),
+        "--directory", str(tmp_path), timeout=1800,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-5000:]
     assert (tmp_path / "resources/genome/demo.fa.fai").is_file()
