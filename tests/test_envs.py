@@ -190,7 +190,7 @@ def rules():
 def test_env_file_parses_and_pins_versions(env_file):
     env = yaml.safe_load(env_file.read_text())
     assert isinstance(env, dict) and env.get("dependencies"), f"{env_file}: no dependencies"
-    assert REQUIRED_CHANNELS <= set(env.get("channels", [])), f"{env_file}: channels"
+    assert set(env.get("channels", [])) >= REQUIRED_CHANNELS, f"{env_file}: channels"
     assert unpinned(env) == [], f"{env_file}: unpinned dependencies"
     assert "python" in conda_packages(env)
 
