@@ -5,7 +5,7 @@
 #
 #   tests/slurm/run_demo_on_slurm.sh        # as root, with munge slurmctld slurmd slurm-client
 #
-# Runs (each under `timeout`, DNABERT_SLURM_STEP_TIMEOUT seconds, default 400):
+# Runs (each under `timeout`, DNABERT_SLURM_STEP_TIMEOUT seconds, default 240):
 #   1. the demo workflow up to resources/genome/demo.fa.fai: rules generate_demo_data,
 #      download_resource, index_genome (CPU jobs);
 #   2. tests/slurm/Snakefile: rule probe_gpu asks gpu=1 (the fake GRES of up.sh) and starts a
@@ -18,12 +18,17 @@
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 SNAKEMAKE=${SNAKEMAKE:-snakemake}
-STEP_TIMEOUT=${DNABERT_SLURM_STEP_TIMEOUT:-400}
+STEP_TIMEOUT=${DNABERT_SLURM_STEP_TIMEOUT:-240}
 WORK=$(mktemp -d /tmp/dnabert-slurm-run.XXXXXX)
 STATE=$(mktemp -d /tmp/dnabert-slurm.XXXXXX)
 
+STEP_PID=""
 cleanup() {
     local rc=$?
+    if [ -n "$STEP_PID" ] && kill -0 "$STEP_PID" 2>/dev/null; then
+        kill -TERM "$STEP_PID" 2>/dev/null # the `timeout` running snakemake, started below
+        wait "$STEP_PID" 2>/dev/null || true
+    fi
     "$REPO/tests/slurm/down.sh" "$STATE" || rc=1
     if [ "$rc" = 0 ]; then
         rm -rf "$WORK" "$STATE"
@@ -34,6 +39,7 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT # an outer `timeout` still brings the cluster down
 fail() {
     echo "run_demo_on_slurm: $*" >&2
     exit 1
@@ -47,11 +53,17 @@ run_on_slurm() { # run_on_slurm NAME SNAKEMAKE_ARGS...: run in $WORK/NAME, outpu
     local name=$1
     shift
     echo "== snakemake on SLURM: $name" >&2
+    # in the background so that a TERM to this script is handled at once (bash waits for
+    # foreground children before running traps)
     timeout "$STEP_TIMEOUT" "$SNAKEMAKE" --executor slurm --profile "$REPO/tests/slurm/profile" \
-        --directory "$WORK/$name" "$@" >"$WORK/$name.log" 2>&1 || {
+        --directory "$WORK/$name" "$@" >"$WORK/$name.log" 2>&1 &
+    STEP_PID=$!
+    wait "$STEP_PID" || {
+        STEP_PID=""
         tail -n 40 "$WORK/$name.log" >&2
         fail "snakemake ($name) failed or timed out after ${STEP_TIMEOUT}s"
     }
+    STEP_PID=""
 }
 
 check_slurm_records() { # check_slurm_records NAME EXPECTED_RULE...
