@@ -26,8 +26,17 @@ STEP_PID=""
 cleanup() {
     local rc=$?
     if [ -n "$STEP_PID" ] && kill -0 "$STEP_PID" 2>/dev/null; then
-        kill -TERM "$STEP_PID" 2>/dev/null # the `timeout` running snakemake, started below
-        wait "$STEP_PID" 2>/dev/null || true
+        # the `timeout` running snakemake (started below): TERM passes to snakemake, which
+        # cancels its SLURM jobs; KILL both after 30 s
+        kill -TERM "$STEP_PID" 2>/dev/null
+        for _ in $(seq 60); do
+            kill -0 "$STEP_PID" 2>/dev/null || break
+            sleep 0.5
+        done
+        if kill -0 "$STEP_PID" 2>/dev/null; then
+            pkill -KILL -P "$STEP_PID" 2>/dev/null
+            kill -KILL "$STEP_PID" 2>/dev/null
+        fi
     fi
     "$REPO/tests/slurm/down.sh" "$STATE" || rc=1
     if [ "$rc" = 0 ]; then

@@ -53,7 +53,10 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 start() { # start NAME COMMAND...: run in the background, record its pid in STATE/NAME.pid
     local name=$1
     shift
-    nohup "$@" >"$STATE/$name.out" 2>&1 </dev/null &
+    # A session of its own: a signal to the caller's process group (e.g. from `timeout`) must
+    # not kill the daemons under the jobs; down.sh stops them. (setsid execs without forking
+    # here, as a background child is no group leader, so $! is the daemon's pid.)
+    setsid "$@" >"$STATE/$name.out" 2>&1 </dev/null &
     echo $! >"$STATE/$name.pid"
 }
 
