@@ -8,11 +8,12 @@
 # Runs (each under `timeout`, DNABERT_SLURM_STEP_TIMEOUT seconds, default 240):
 #   1. the demo workflow up to resources/genome/demo.fa.fai: rules generate_demo_data,
 #      download_resource, index_genome (CPU jobs);
-#   2. tests/slurm/Snakefile: rule probe_gpu asks gpu=1 (the fake GRES of up.sh) and starts a
-#      probe through workflow/scripts/launch_torchrun.sh, as the pretraining rule does.
+#   2. tests/slurm/Snakefile: rules probe_gpu (gpu=1, the fake GRES of up.sh) and
+#      probe_gpu_batch (gres gpu:1 + mpi, the multi-node geometry on one node) start a probe
+#      through workflow/scripts/launch_torchrun.sh, as the pretraining rule does.
 # Checks, for every "submitted with SLURM jobid N" in Snakemake's output: slurmctld.log has
 # "sched: Allocate JobId=N" and "_job_complete: JobId=N done", `scontrol show job N` says
-# COMPLETED and names the rule in its comment; the GPU job's request holds gres gpu:1 and its
+# COMPLETED and names the rule in its comment; each GPU job's request holds gres gpu:1 and its
 # probe saw CUDA_VISIBLE_DEVICES and its own SLURM job id. Uses the `snakemake` on PATH
 # (override with SNAKEMAKE=...). Stops only the daemons up.sh started (down.sh, on exit).
 set -euo pipefail
@@ -106,16 +107,22 @@ check_slurm_records demo generate_demo_data download_resource index_genome
 [ -s "$WORK/demo/resources/genome/demo.fa.fai" ] || fail "demo: no genome index"
 
 run_on_slurm gpu -s "$REPO/tests/slurm/Snakefile"
-check_slurm_records gpu probe_gpu
-gpu_job=$(sed -n 's/.*submitted with SLURM jobid \([0-9]*\).*/\1/p' "$WORK/gpu.log")
-scontrol show job "$gpu_job" | grep -q "gres:gpu:1" || fail "gpu: job $gpu_job did not ask for a GPU"
-python3 - "$WORK/gpu/results/slurm_test/gpu_probe.json" "$gpu_job" <<'PY' || fail "gpu: probe"
+check_slurm_records gpu probe_gpu probe_gpu_batch
+check_probe() { # check_probe RULE PROBE_JSON: the job asked a GPU; its probe saw it and the job id
+    local rule=$1 id
+    id=$(sed -n "s/.*submitted with SLURM jobid \([0-9]*\) (log: .*rule_$rule\/.*/\1/p" "$WORK/gpu.log")
+    [ -n "$id" ] || fail "gpu: no SLURM job for rule $rule"
+    scontrol show job "$id" | grep -q "gres:gpu:1" || fail "gpu: job $id ($rule) asked no GPU"
+    python3 - "$WORK/gpu/results/slurm_test/$2" "$id" <<'PY' || fail "gpu: probe of $rule"
 import json, sys
 seen = json.load(open(sys.argv[1]))
 expected = {"CUDA_VISIBLE_DEVICES": "0", "SLURM_JOB_ID": sys.argv[2], "WORLD_SIZE": "1",
             "DNABERT_NNODES": "1"}
 wrong = {k: (seen.get(k), v) for k, v in expected.items() if seen.get(k) != v}
 if wrong:
-    sys.exit(f"probe saw (got, expected): {wrong}")
+    sys.exit(f"{sys.argv[1]}: probe saw (got, expected): {wrong}")
 PY
+}
+check_probe probe_gpu gpu_probe.json
+check_probe probe_gpu_batch gpu_probe_batch.json
 echo "run_demo_on_slurm: OK (every job ran through SLURM and completed)" >&2
