@@ -12,8 +12,8 @@ from dnabert.download import resolve_url
 # docs/slurm.md, "conda".
 _SRC = os.path.join(workflow.basedir, "src")
 if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [_SRC, os.environ.get("PYTHONPATH")])
+    os.environ.update(
+        PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")]))
     )
 
 try:
