@@ -27,7 +27,8 @@ export DNABERT_NNODES=$nnodes
 
 if [ "$nnodes" -gt 1 ]; then
     nodelist=${SLURM_JOB_NODELIST:-$(squeue -h -j "$SLURM_JOB_ID" -o %N)}
-    head_node=$(scontrol show hostnames "$nodelist" | head -n 1)
+    # sed, not head: head would close the pipe early and pipefail turn SIGPIPE into a failure
+    head_node=$(scontrol show hostnames "$nodelist" | sed -n 1p)
     echo "launch_torchrun: $nnodes nodes, one worker per GPU, rendezvous $head_node" >&2
     exec srun --nodes="$nnodes" --ntasks-per-node=1 --kill-on-bad-exit=1 \
         torchrun --nnodes="$nnodes" --nproc-per-node=gpu \
