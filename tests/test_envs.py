@@ -153,6 +153,15 @@ def rule_entries(rule) -> tuple[list[Path | str], set[str]]:
     executables = set()
     shell = rule.shellcmd or ""
     entries += re.findall(r"-m\s+(dnabert[\w.]*)", shell)
+    # Python scripts named in the command or passed in through params (workflow.source_path)
+    params = getattr(rule, "params", None) or []
+    texts = [shell, *(value for value in params if isinstance(value, str))]
+    for text in texts:
+        for name in re.findall(r"[\w./-]+\.py\b", text):
+            for candidate in (basedir / name, REPO / name, Path(name)):
+                if candidate.is_file():
+                    entries.append(candidate.resolve())
+                    break
     for exe, package in EXECUTABLES.items():
         if re.search(rf"(^|[\s/]){re.escape(exe)}\b", shell):
             executables.add(package)
@@ -258,6 +267,24 @@ def test_shell_rules_are_checked_through_their_module():
     entries, executables = rule_entries(ShellRule())
     assert entries == ["dnabert.genome"] and executables == {"pytorch"}
     assert "pysam" in third_party_imports("dnabert.genome")
+
+
+def test_shell_rules_are_checked_through_scripts_in_params(tmp_path):
+    train = tmp_path / "train.py"
+    train.write_text("import torch\nfrom dnabert.genome import index_genome\n")
+
+    class ShellRule:
+        basedir = REPO / "workflow" / "rules"
+        script = None
+        params = [str(train), 7]
+        shellcmd = "launch=python; $launch {params.script} > {log} 2>&1"
+
+    entries, _ = rule_entries(ShellRule())
+    assert entries == [train.resolve()]
+    needed = third_party_imports(train)
+    assert {"torch", "pysam"} <= set(needed)
+    env = {"dependencies": ["python=3.11", "pytorch-gpu=2.4.1", "pysam=0.22.1"]}
+    assert missing_from_env(needed, env) == []
 
 
 def test_unpinned_and_channels_are_detected():
