@@ -31,6 +31,9 @@ if [ -e /etc/slurm/slurm.conf ] || [ -L /etc/slurm/slurm.conf ]; then
 fi
 mkdir -p "$STATE"/{munge,ctld,spool}
 STATE=$(cd "$STATE" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+# a failed start stops whatever it had started (and removes the config link)
+trap 'rc=$?; [ "$rc" = 0 ] || "$HERE/down.sh" "$STATE"; exit "$rc"' EXIT
 chmod 755 "$STATE"
 CPUS=$(nproc)
 # RealMemory must not exceed what slurmd detects, or the node is drained as "Low RealMemory".
