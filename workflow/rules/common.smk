@@ -11,6 +11,15 @@ from dnabert.config import ConfigError, validate_config
 from dnabert.datasets.encode import read_experiment_table
 from dnabert.download import resolve_url
 
+# Jobs import the workflow's package from this checkout, in every conda env and on every SLURM
+# node (jobs inherit the environment): the envs/*.yaml hold its dependencies only; see
+# docs/slurm.md, "conda".
+_SRC = os.path.join(workflow.basedir, "src")
+if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ.update(
+        PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")]))
+    )
+
 try:
     validate_config(
         config, source=", ".join(map(str, workflow.configfiles)) or "config"
