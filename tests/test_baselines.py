@@ -183,7 +183,11 @@ def test_learns_planted_motif_and_keeps_split_order(tmp_path, name, length, n_cl
     assert record["model"] == name and record["k"] is None and record["seed"] == 3
     assert record["task"] == "toy" and record["infer_seq_per_s"] > 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "eval_log.csv", "metrics.json", "model.pt", "predictions.tsv", "train_log.csv"
+        "eval_log.csv",
+        "metrics.json",
+        "model.pt",
+        "predictions.tsv",
+        "train_log.csv",
     ]
     assert not (tmp_path / "run" / "seed3.work").exists()
     # Same splits: one prediction row per test row, in the test file's order.

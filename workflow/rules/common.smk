@@ -256,7 +256,8 @@ def get_baseline_targets(wildcards):
     targets = _baseline_metrics(tasks)
     if "promid" in baselines_for_task("promscan", config) and "promscan" in tasks:
         targets += expand(
-            "results/baselines/promscan/promid/seed{seed}/tss_calls.json", seed=config["seeds"]
+            "results/baselines/promscan/promid/seed{seed}/tss_calls.json",
+            seed=config["seeds"],
         )
     return targets
 
@@ -298,7 +299,9 @@ def get_splice_scan_model(wildcards):
     """model.pt that scans in round r: trained on the splice task (r = 1) or round r-1's set."""
     r = int(wildcards.round)
     if r <= 1:
-        return f"results/baselines/splice/splicefinder/seed{RECONSTRUCTION_SEED}/model.pt"
+        return (
+            f"results/baselines/splice/splicefinder/seed{RECONSTRUCTION_SEED}/model.pt"
+        )
     return f"results/baselines/splice_reconstruction/round{r - 1}/splicefinder/model.pt"
 
 

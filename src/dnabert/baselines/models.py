@@ -188,9 +188,7 @@ class DeepBindCNN(nn.Module):
 BASELINE_NAMES = ("deepromoter", "promid", "splicefinder", "deepbind")
 
 
-def build_model(
-    name: str, *, seq_len: int, n_classes: int, arch: dict | None = None
-) -> nn.Module:
+def build_model(name: str, *, seq_len: int, n_classes: int, arch: dict | None = None) -> nn.Module:
     """Instantiate baseline ``name`` for inputs ``(N, 4, seq_len)`` and ``n_classes`` outputs.
 
     ``arch`` overrides the architecture's keyword arguments (e.g. ``{"n_filters": 16}``).

@@ -32,7 +32,6 @@ from dnabert.datasets.splice import (
     read_gtf_transcripts,
     read_sites_bed,
     splice_junctions,
-    window_interval,
 )
 from dnabert.provenance import atomic_path
 from dnabert.seq import reverse_complement

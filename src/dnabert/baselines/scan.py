@@ -72,7 +72,8 @@ def call_tss(windows: pd.DataFrame, *, threshold: float = 0.5, step: int = 100) 
         left[1:] = np.where(adjacent, score[:-1], -np.inf)
         right[:-1] = np.where(adjacent, score[1:], -np.inf)
         keep = (score >= threshold) & (score > left) & (score >= right)
-        calls.extend((chrom, int(p), strand, float(s)) for p, s in zip(pos[keep], score[keep]))
+        kept = zip(pos[keep], score[keep], strict=True)
+        calls.extend((chrom, int(p), strand, float(s)) for p, s in kept)
     return pd.DataFrame(calls, columns=cols)
 
 

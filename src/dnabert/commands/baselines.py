@@ -105,4 +105,3 @@ def add_parser(subparsers) -> None:
     p.add_argument("--canonical", help="chromosome list, one per line")
     p.add_argument("--config", help="pipeline config YAML")
     p.set_defaults(func=_scan)
-
