@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -218,3 +219,35 @@ def test_cli_train_baseline(tmp_path):
             "--out-dir", str(out), "--seed", "1", "--max-steps", "5", "--device", "cpu"]  # fmt: skip
     assert main(argv) == 0
     assert json.loads((out / "metrics.json").read_text())["n_test"] == 15
+
+
+def test_reconstruction_rounds_chain_in_the_dag(repo, tmp_path):
+    """rounds=2: round 1 scans with the splice model, round 2 with the model trained on round
+    1's dataset; splice_rc is built from round 2's (cumulative) hard negatives."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    cfg = yaml.safe_load((repo / "config/demo.yaml").read_text())
+    cfg["baselines"]["splicefinder"]["rounds"] = 2
+    path = tmp_path / "demo2.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    snakemake = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
+    target = "results/baselines/splice_rc/splicefinder/seed42/metrics.json"
+    result = subprocess.run(
+        [snakemake, "--snakefile", str(repo / "Snakefile"), "-n", "--cores", "1", "--configfile",
+         str(path), "--directory", str(tmp_path), target],
+        cwd=repo, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    assert counts["scan_splice_hard_negatives"] == "2"
+    assert counts["build_splice_round_dataset"] == "1"
+    assert counts["train_splice_round_model"] == "1"
+    assert counts["build_splice_rc_dataset"] == "1"
+    assert "splice_reconstruction/round1/splicefinder/model.pt" in out
+    assert "splice_reconstruction/round2/hard_negatives.bed" in out
