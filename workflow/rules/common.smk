@@ -206,7 +206,7 @@ def get_corpus_dir(wildcards, input):
 # --- baselines ---
 
 
-from dnabert.baselines.train_baseline import baselines_for_task
+from dnabert.baselines.registry import baselines_for_task
 
 RECONSTRUCTION_SEED = config["seeds"][0]
 SPLICE_RC_ROUNDS = config["baselines"]["splicefinder"]["rounds"]

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from dnabert.baselines.registry import BASELINE_NAMES
+
 
 class DeePromoter(nn.Module):
     """Parallel convolutions + BiLSTM (DeePromoter).
@@ -183,9 +185,6 @@ class DeepBindCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = torch.relu(self.conv(x)).amax(dim=2)  # global max pool: (N, 128)
         return self.head(h)
-
-
-BASELINE_NAMES = ("deepromoter", "promid", "splicefinder", "deepbind")
 
 
 def build_model(name: str, *, seq_len: int, n_classes: int, arch: dict | None = None) -> nn.Module:

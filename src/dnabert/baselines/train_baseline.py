@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import time
 from pathlib import Path
@@ -36,7 +35,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from dnabert.baselines.models import BASELINE_NAMES, build_model
+from dnabert.baselines.models import build_model
+from dnabert.baselines.registry import baselines_for_task  # noqa: F401 (re-exported)
 from dnabert.datasets.common import read_task_split
 from dnabert.evaluate import compute_metrics, write_run
 from dnabert.seq import one_hot
@@ -56,35 +56,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "eval_every": 200,
     "select_metric": "mcc",
     "eval_batch_size": 256,
+    "eval_max_examples": None,
     "device": "auto",
     "class_weights": None,
     "arch": {},
 }
-
-# Task families -> baselines (the paper's comparisons).
-_FAMILIES = (
-    (re.compile(r"^(prom300|promcore)_"), "deepromoter"),
-    (re.compile(r"^promscan$"), "promid"),
-    (re.compile(r"^splice(_rc)?$"), "splicefinder"),
-    (re.compile(r"^tf_"), "deepbind"),
-)
-
-
-def baselines_for_task(task: str, config: dict | None = None) -> list[str]:
-    """The baselines compared on ``task``, restricted to ``baselines.enabled``.
-
-    prom300_*/promcore_* -> deepromoter; promscan -> promid; splice and splice_rc ->
-    splicefinder; tf_* -> deepbind; a custom task -> ``custom_tasks[task]["baselines"]`` (read
-    defensively: missing means none). Unknown tasks get none.
-    """
-    config = config or {}
-    enabled = (config.get("baselines") or {}).get("enabled", list(BASELINE_NAMES))
-    custom = (config.get("custom_tasks") or {}).get(task)
-    if isinstance(custom, dict):
-        names = list(custom.get("baselines") or [])
-    else:
-        names = [name for pattern, name in _FAMILIES if pattern.match(task)]
-    return [name for name in names if name in enabled]
 
 
 def baseline_params(baseline: str, config: dict | None = None) -> dict:
@@ -194,8 +170,8 @@ def run_baseline(
     """Train ``baseline`` on the task in ``task_dir`` and write ``out_dir`` (see module doc).
 
     ``params``: training settings (:data:`DEFAULT_PARAMS` keys: ``lr, max_steps, batch_size,
-    weight_decay, patience, eval_every, select_metric, eval_batch_size, device, class_weights,
-    arch``; ``class_weights: "balanced"`` weights the loss by inverse class frequency); missing
+    weight_decay, patience, eval_every, select_metric, eval_batch_size, eval_max_examples
+    (a fixed random dev subset for model selection), device, class_weights, arch``; ``class_weights: "balanced"`` weights the loss by inverse class frequency); missing
     keys take the defaults. ``task`` defaults to the directory name. Returns the metrics record.
     """
     task_dir, out_dir = Path(task_dir), Path(out_dir)
@@ -228,6 +204,9 @@ def run_baseline(
         log_every=max(1, min(50, int(p["max_steps"]) // 10)),
     )
     dev = splits["dev"]
+    if p["eval_max_examples"] and len(dev) > p["eval_max_examples"]:
+        # model selection on a fixed random subset of dev (genome-wide promscan dev is huge)
+        dev = dev.sample(n=int(p["eval_max_examples"]), random_state=seed).sort_index()
     dev_seqs, dev_labels = dev["sequence"].tolist(), dev["label"].to_numpy()
 
     def eval_fn(m: torch.nn.Module) -> dict:
