@@ -174,3 +174,41 @@ def test_union_and_distance_helpers():
     d = distance_to_nearest(np.array([100, 500]), np.array([0, 120, 300, 900]))
     assert d.tolist() == [100, 20, 200, 400]
     assert np.isinf(distance_to_nearest(None, np.array([1]))).all()
+
+
+@pytest.fixture
+def real_dir(repo):
+    """The real-data bundle: $DNABERT_SHARED_DATA, /work/shared/data/real or ../shared/data/real."""
+    import os
+    from pathlib import Path
+
+    for c in (os.environ.get("DNABERT_SHARED_DATA"), "/work/shared/data/real",
+              repo.parent / "shared" / "data" / "real"):  # fmt: skip
+        if c and Path(c).is_dir():
+            return Path(c)
+    pytest.skip("real-data bundle not present")
+
+
+def test_score_tss_on_real_epdnew_tss(real_dir, tmp_path):
+    """Windows every 100 bp around real chr22 EPDnew TSSs, scored by an oracle that peaks at the
+    window nearest each TSS: every scanned TSS is recalled, and a call is correct exactly when it
+    lies within the tolerance of a TSS."""
+    from dnabert.datasets.promoter_io import read_tss
+
+    path = real_dir / "epdnew_hg38_tss.tsv.gz"
+    tss = read_tss(path)
+    chr22 = tss[(tss["chrom"] == "chr22") & (tss["strand"] == "+")].sort_values("tss")
+    gaps = chr22["tss"].diff().fillna(1e9).to_numpy()
+    isolated = chr22[(gaps > 20_000) & (np.roll(gaps, -1) > 20_000)].head(3)
+    assert len(isolated) == 3
+    rows = []
+    for t in isolated["tss"]:
+        for c in range(t - 2000, t + 2001, 100):
+            rows.append(("chr22", c - 500, c + 501, "+", float(np.exp(-(((c - t) / 300) ** 2)))))
+    w = pd.DataFrame(rows, columns=["chrom", "start", "end", "strand", "prob_1"])
+    w.insert(0, "label", 0)
+    w.to_csv(tmp_path / "predictions.tsv", sep="\t", index=False)
+    rec = score_tss(tmp_path / "predictions.tsv", path, tmp_path / "tss_calls.json",
+                    threshold=0.5, tolerance=100)  # fmt: skip
+    assert rec["n_true_tss"] == 3 and rec["n_calls"] == 3
+    assert rec["precision"] == rec["recall"] == 1.0
