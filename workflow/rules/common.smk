@@ -210,3 +210,113 @@ def get_tf_blacklist(wildcards):
 def get_corpus_dir(wildcards, input):
     """The corpus directory results/pretrain/k{k}, derived from the rule's input."""
     return os.path.dirname(input.train_bin)
+
+
+# --- baselines ---
+
+
+from dnabert.baselines.registry import baselines_for_task
+
+RECONSTRUCTION_SEED = config["seeds"][0]
+SPLICE_RC_ROUNDS = config["baselines"]["splicefinder"]["rounds"]
+SPLICE_RC_HARD_NEGATIVES = (
+    "results/baselines/splice_reconstruction/"
+    f"round{max(1, SPLICE_RC_ROUNDS)}/hard_negatives.bed"
+)
+
+
+def get_extra_dataset_tasks():
+    """Tasks derived by the baselines stage: splice_rc (SpliceFinder's reconstruction) when
+    baselines.splicefinder.rounds > 0 and the splice task is configured."""
+    enabled = "splicefinder" in config["baselines"]["enabled"]
+    if SPLICE_RC_ROUNDS > 0 and enabled and "splice" in config["datasets"]["tasks"]:
+        return ["splice_rc"]
+    return []
+
+
+def _baseline_metrics(tasks):
+    return [
+        f"results/baselines/{task}/{baseline}/seed{seed}/metrics.json"
+        for task in tasks
+        for baseline in baselines_for_task(task, config)
+        for seed in config["seeds"]
+    ]
+
+
+def _custom_tasks():
+    return list(config.get("custom_tasks") or {})
+
+
+def _tf_tasks():
+    """TF task names (checkpoint-aware): every selected experiment for 'tf', else those named."""
+    if not is_tf_requested():
+        return []
+    if "tf" in config["datasets"]["tasks"]:
+        return get_tf_tasks()
+    return [t for t in config["datasets"]["tasks"] if t.startswith("tf_")]
+
+
+def get_baseline_targets(wildcards):
+    """Baseline runs of the non-TF tasks (+ splice_rc, custom tasks) and PromID's TSS calls.
+
+    TF tasks are in get_tf_baseline_targets (checkpoint-aware, kept apart so that this part
+    of the DAG stays visible before the TF selection has run)."""
+    tasks = dataset_tasks() + get_extra_dataset_tasks() + _custom_tasks()
+    targets = _baseline_metrics(tasks)
+    if "promid" in baselines_for_task("promscan", config) and "promscan" in tasks:
+        targets += expand(
+            "results/baselines/promscan/promid/seed{seed}/tss_calls.json",
+            seed=config["seeds"],
+        )
+    return targets
+
+
+def get_tf_baseline_targets(wildcards):
+    """DeepBind runs of every TF task (checkpoint-aware)."""
+    return _baseline_metrics(_tf_tasks())
+
+
+def get_baseline_metrics(wildcards=None):
+    """Every baseline metrics.json (TF tasks included: checkpoint-aware), for collect_metrics."""
+    tasks = dataset_tasks() + get_extra_dataset_tasks() + _custom_tasks() + _tf_tasks()
+    return _baseline_metrics(tasks)
+
+
+def get_promscan_tss_calls(kind, models):
+    """tss_calls.json of promscan runs, e.g. get_promscan_tss_calls("finetune", ["dnabert6"])."""
+    return expand(
+        "results/{kind}/promscan/{model}/seed{seed}/tss_calls.json",
+        kind=kind,
+        model=models,
+        seed=config["seeds"],
+    )
+
+
+def get_baseline_params(wildcards):
+    """Training settings of the baseline (config baselines.<name>)."""
+    return config["baselines"][wildcards.baseline]
+
+
+def get_baseline_task_name(wildcards):
+    """Task name recorded in metrics.json: the task wildcard, or splice_round{r}."""
+    if "task" in wildcards.keys():
+        return wildcards.task
+    return f"splice_round{wildcards.round}"
+
+
+def get_splice_scan_model(wildcards):
+    """model.pt that scans in round r: trained on the splice task (r = 1) or round r-1's set."""
+    r = int(wildcards.round)
+    if r <= 1:
+        return (
+            f"results/baselines/splice/splicefinder/seed{RECONSTRUCTION_SEED}/model.pt"
+        )
+    return f"results/baselines/splice_reconstruction/round{r - 1}/splicefinder/model.pt"
+
+
+def get_previous_hard_negatives(wildcards):
+    """Round r-1's hard negatives (sites accumulate over rounds); none in round 1."""
+    r = int(wildcards.round)
+    if r <= 1:
+        return []
+    return [f"results/baselines/splice_reconstruction/round{r - 1}/hard_negatives.bed"]

@@ -1,0 +1,32 @@
+"""Which baselines run on which task (no torch import: the workflow's common.smk uses it)."""
+
+from __future__ import annotations
+
+import re
+
+BASELINE_NAMES = ("deepromoter", "promid", "splicefinder", "deepbind")
+
+# Task families -> baselines (the paper's comparisons).
+_FAMILIES = (
+    (re.compile(r"^(prom300|promcore)_"), "deepromoter"),
+    (re.compile(r"^promscan$"), "promid"),
+    (re.compile(r"^splice(_rc)?$"), "splicefinder"),
+    (re.compile(r"^tf_"), "deepbind"),
+)
+
+
+def baselines_for_task(task: str, config: dict | None = None) -> list[str]:
+    """The baselines compared on ``task``, restricted to ``baselines.enabled``.
+
+    prom300_*/promcore_* -> deepromoter; promscan -> promid; splice and splice_rc ->
+    splicefinder; tf_* -> deepbind; a custom task -> ``custom_tasks[task]["baselines"]`` (read
+    defensively: missing means none). Unknown tasks get none.
+    """
+    config = config or {}
+    enabled = (config.get("baselines") or {}).get("enabled", list(BASELINE_NAMES))
+    custom = (config.get("custom_tasks") or {}).get(task)
+    if isinstance(custom, dict):
+        names = list(custom.get("baselines") or [])
+    else:
+        names = [name for pattern, name in _FAMILIES if pattern.match(task)]
+    return [name for name in names if name in enabled]

@@ -1,0 +1,296 @@
+"""Train one baseline on one task with the shared loop and write its run directory.
+
+A run reads ``{task_dir}/{train,dev,test}.tsv`` (the same splits DNABERT is fine-tuned on),
+one-hot encodes each batch on the fly (``(N, 4, L)`` float32, ``N`` -> zero column), trains with
+:func:`dnabert.train.train` (cross-entropy; dev metrics from
+:func:`dnabert.evaluate.compute_metrics` every ``eval_every`` steps; the best weights by
+``select_metric`` are restored, with early stopping after ``patience`` evals), then predicts the
+test split and writes, through :func:`dnabert.evaluate.write_run`:
+
+- ``{out_dir}/metrics.json`` (model = the baseline's name, k = None; ``extra`` holds the training
+  time, best dev step and value, inference throughput in sequences/s, parameter count, the
+  architecture ``arch`` and ``seq_len``/``n_classes`` needed to rebuild the model);
+- ``{out_dir}/predictions.tsv`` (one row per test row, same order, with the test split's
+  provenance columns ``chrom, start, end, strand, source`` and ``cluster`` when present);
+- ``{out_dir}/model.pt`` (the ``state_dict``; :func:`load_baseline` rebuilds the module);
+- ``train_log.csv`` and ``eval_log.csv`` of the loop.
+
+Training happens in the sibling ``{out_dir}.work`` (checkpoints: a rerun resumes); the finished
+files are assembled in ``{out_dir}.work/final`` and renamed to ``out_dir`` as a whole, so a failed
+run leaves no final output; the work dir is removed on success.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from dnabert.baselines.models import build_model
+from dnabert.baselines.registry import baselines_for_task  # noqa: F401 (re-exported)
+from dnabert.datasets.common import read_task_split
+from dnabert.evaluate import compute_metrics, write_run
+from dnabert.seq import one_hot
+from dnabert.train import TrainConfig, train
+
+log = logging.getLogger(__name__)
+
+PROVENANCE_COLUMNS = ("chrom", "start", "end", "strand", "source", "cluster")
+
+# Training settings used when params leave them out (paper-scale defaults live in the schema).
+DEFAULT_PARAMS: dict[str, Any] = {
+    "lr": 1e-3,
+    "max_steps": 2000,
+    "batch_size": 64,
+    "weight_decay": 0.0,
+    "patience": 5,
+    "eval_every": 200,
+    "select_metric": "mcc",
+    "eval_batch_size": 256,
+    "eval_max_examples": None,
+    "device": "auto",
+    "class_weights": None,
+    "arch": {},
+}
+
+
+def baseline_params(baseline: str, config: dict | None = None) -> dict:
+    """Training settings of ``baseline``: :data:`DEFAULT_PARAMS` updated by
+    ``config["baselines"][baseline]`` (keys the loop does not use, e.g. SpliceFinder's
+    reconstruction settings, are ignored by :func:`run_baseline`)."""
+    section = ((config or {}).get("baselines") or {}).get(baseline) or {}
+    return {**DEFAULT_PARAMS, **section}
+
+
+class OneHotData:
+    """Indexable ``(sequence, label)`` pairs; :meth:`collate` one-hot encodes a batch."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.seqs = df["sequence"].tolist()
+        self.labels = df["label"].to_numpy(dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def __getitem__(self, i: int) -> tuple[str, int]:
+        return self.seqs[i], int(self.labels[i])
+
+    @staticmethod
+    def collate(items: list[tuple[str, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x (B, 4, L) float32, y (B,) int64)``."""
+        seqs, labels = zip(*items, strict=True)
+        return torch.from_numpy(one_hot(list(seqs))), torch.tensor(labels, dtype=torch.int64)
+
+
+def make_loss(class_weights: np.ndarray | None = None):
+    """``loss_fn(model, (x, y))``: cross-entropy of the logits ``(B, C)``, optionally weighted per
+    class (``class_weights`` ``(C,)``); reports the batch accuracy."""
+    weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+
+    def loss_fn(model: torch.nn.Module, batch) -> tuple[torch.Tensor, dict]:
+        x, y = batch
+        logits = model(x)
+        w = None if weight is None else weight.to(logits.device)
+        loss = F.cross_entropy(logits.float(), y, weight=w)
+        return loss, {"acc": (logits.argmax(1) == y).float().mean()}
+
+    return loss_fn
+
+
+def balanced_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """``n / (C * count_c)`` per class (scikit-learn's "balanced"); absent classes get 1."""
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    return np.where(counts > 0, labels.size / (n_classes * np.maximum(counts, 1)), 1.0)
+
+
+@torch.no_grad()
+def predict_probs(
+    model: torch.nn.Module,
+    seqs: list[str],
+    *,
+    batch_size: int = 256,
+    device: torch.device | str | None = None,
+) -> np.ndarray:
+    """Softmax probabilities ``(N, C)`` float64 of ``model`` on equal-length ``seqs`` (eval mode;
+    the model's training mode is restored afterwards)."""
+    from tqdm.auto import tqdm
+
+    device = torch.device(device) if device else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = []
+    for i in tqdm(range(0, len(seqs), batch_size), desc="predict", disable=None, leave=False):
+        x = torch.from_numpy(one_hot(seqs[i : i + batch_size])).to(device)
+        out.append(torch.softmax(model(x).float(), dim=1).cpu().numpy())
+    model.train(was_training)
+    if not out:
+        return np.zeros((0, 0))
+    return np.concatenate(out).astype(np.float64)
+
+
+def _seq_len(df: pd.DataFrame, path: Path) -> int:
+    lengths = df["sequence"].str.len().unique()
+    if len(lengths) != 1:
+        raise ValueError(f"{path}: baselines need equal-length sequences, found {sorted(lengths)}")
+    return int(lengths[0])
+
+
+def load_baseline(run_dir: str | os.PathLike, device: str = "cpu") -> torch.nn.Module:
+    """Rebuild the trained module of a run dir from ``metrics.json`` (``model``, ``arch``,
+    ``seq_len``, ``n_classes``) and ``model.pt``; returned in eval mode."""
+    run_dir = Path(run_dir)
+    meta = json.loads((run_dir / "metrics.json").read_text())
+    model = build_model(
+        meta["model"], seq_len=meta["seq_len"], n_classes=meta["n_classes"], arch=meta["arch"]
+    )
+    state = torch.load(run_dir / "model.pt", map_location=device, weights_only=True)
+    model.load_state_dict(state)
+    return model.to(device).eval()
+
+
+def run_baseline(
+    task_dir: str | os.PathLike,
+    baseline: str,
+    out_dir: str | os.PathLike,
+    *,
+    seed: int,
+    params: dict | None = None,
+    config: dict | None = None,
+    task: str | None = None,
+) -> dict:
+    """Train ``baseline`` on the task in ``task_dir`` and write ``out_dir`` (see module doc).
+
+    ``params``: training settings (:data:`DEFAULT_PARAMS` keys: ``lr, max_steps, batch_size,
+    weight_decay, patience, eval_every, select_metric, eval_batch_size, eval_max_examples
+    (a fixed random dev subset for model selection), device, class_weights, arch``; ``class_weights: "balanced"`` weights the loss by inverse class frequency); missing
+    keys take the defaults. ``task`` defaults to the directory name. Returns the metrics record.
+    """
+    task_dir, out_dir = Path(task_dir), Path(out_dir)
+    task = task or task_dir.name
+    p = {**DEFAULT_PARAMS, **(params or {})}
+    splits = {}
+    for name in ("train", "dev", "test"):
+        path = task_dir / f"{name}.tsv"
+        splits[name] = read_task_split(path)
+        if name == "train" and splits[name].empty:
+            raise ValueError(f"{path}: the training split is empty")
+    seq_len = _seq_len(pd.concat([s[["sequence"]] for s in splits.values()]), task_dir)
+    n_classes = max(2, int(splits["train"]["label"].max()) + 1)
+
+    torch.manual_seed(seed)
+    model = build_model(baseline, seq_len=seq_len, n_classes=n_classes, arch=p["arch"])
+    cfg = TrainConfig(
+        max_steps=int(p["max_steps"]),
+        batch_size=int(p["batch_size"]),
+        lr=float(p["lr"]),
+        weight_decay=float(p["weight_decay"]),
+        warmup_steps=0,
+        eval_every=int(p["eval_every"]),
+        ckpt_every=int(p["eval_every"]) or 1000,
+        select_metric=p["select_metric"],
+        patience=int(p["patience"]),
+        seed=seed,
+        device=p["device"],
+        precision="fp32",
+        log_every=max(1, min(50, int(p["max_steps"]) // 10)),
+    )
+    dev = splits["dev"]
+    if p["eval_max_examples"] and len(dev) > p["eval_max_examples"]:
+        # model selection on a fixed random subset of dev (genome-wide promscan dev is huge)
+        dev = dev.sample(n=int(p["eval_max_examples"]), random_state=seed).sort_index()
+    dev_seqs, dev_labels = dev["sequence"].tolist(), dev["label"].to_numpy()
+
+    def eval_fn(m: torch.nn.Module) -> dict:
+        probs = predict_probs(m, dev_seqs, batch_size=int(p["eval_batch_size"]))
+        probs = _pad_classes(probs, n_classes)
+        metrics = compute_metrics(dev_labels, probs)
+        metrics.pop("n_test")
+        return {k: (v if np.isfinite(v) else -1.0) for k, v in metrics.items()}
+
+    weights = None
+    if p["class_weights"] == "balanced":
+        weights = balanced_weights(splits["train"]["label"].to_numpy(), n_classes)
+    elif p["class_weights"] is not None:
+        raise ValueError(f"class_weights must be 'balanced' or null, got {p['class_weights']!r}")
+    work = out_dir.with_name(out_dir.name + ".work")
+    t0 = time.perf_counter()
+    result = train(
+        model,
+        OneHotData(splits["train"]),
+        OneHotData.collate,
+        cfg,
+        work,
+        loss_fn=make_loss(weights),
+        eval_fn=eval_fn if len(dev) else None,
+        run_config={"baseline": baseline, "task": task, "params": p},
+    )
+    train_seconds = time.perf_counter() - t0
+
+    test = splits["test"]
+    model.eval()
+    t1 = time.perf_counter()
+    probs = _pad_classes(
+        predict_probs(model, test["sequence"].tolist(), batch_size=int(p["eval_batch_size"])),
+        n_classes,
+    )
+    infer_seconds = time.perf_counter() - t1
+    extra = {
+        "seq_len": seq_len,
+        "n_classes": n_classes,
+        "arch": dict(p["arch"]),
+        "n_params": sum(t.numel() for t in model.parameters()),
+        "train_seconds": round(train_seconds, 3),
+        "train_steps": result["step"],
+        "best": result["best"],
+        "best_step": (result["best"] or {}).get("step"),
+        "infer_seq_per_s": round(len(test) / infer_seconds, 1) if infer_seconds > 0 else None,
+        "train_params": {k: v for k, v in p.items() if k != "arch"},
+        "device": result["device"],
+        "n_train": len(splits["train"]),
+        "n_dev": len(dev),
+    }
+    provenance_cols = [c for c in PROVENANCE_COLUMNS if c in test.columns]
+    final = work / "final"
+    shutil.rmtree(final, ignore_errors=True)
+    record = write_run(
+        final,
+        task=task,
+        model=baseline,
+        k=None,
+        seed=seed,
+        labels=test["label"].to_numpy(),
+        probs=probs,
+        config=config,
+        extra=extra,
+        predictions_extra=test[provenance_cols],
+    )
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, final / "model.pt")
+    for name in ("train_log.csv", "eval_log.csv"):
+        if (work / name).exists():
+            shutil.copy2(work / name, final / name)
+    if out_dir.exists():  # Snakemake pre-creates the (empty) output directory
+        shutil.rmtree(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(final, out_dir)
+    shutil.rmtree(work, ignore_errors=True)
+    log.info(
+        "%s on %s (seed %d): test accuracy %.3f, MCC %.3f",
+        baseline, task, seed, record["accuracy"], record["mcc"],
+    )  # fmt: skip
+    return record
+
+
+def _pad_classes(probs: np.ndarray, n_classes: int) -> np.ndarray:
+    """``probs`` with exactly ``n_classes`` columns (an empty split gives ``(0, C)``)."""
+    if probs.size == 0:
+        return np.zeros((0, n_classes))
+    return probs

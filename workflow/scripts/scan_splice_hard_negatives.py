@@ -1,0 +1,22 @@
+"""Snakemake adapter: one SpliceFinder reconstruction scan (dnabert.baselines.reconstruct)."""
+
+import logging
+from pathlib import Path
+
+import torch
+
+from dnabert.baselines.reconstruct import run_scan_round
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+torch.set_num_threads(snakemake.threads)
+previous = snakemake.input.previous
+run_scan_round(
+    Path(snakemake.input.model).parent,
+    snakemake.input.fasta,
+    snakemake.input.gtf,
+    snakemake.output.bed,
+    previous=previous[0] if previous else None,
+    splice_cfg=snakemake.params.splice,
+    recon_cfg=snakemake.params.reconstruction,
+    canonical_txt=snakemake.input.canonical,
+)
