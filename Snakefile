@@ -8,6 +8,9 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+report: "workflow/report/workflow.rst"
+
+
 # A --configfile on the command line replaces the default instead of being merged into it.
 if not config:
 
@@ -21,6 +24,7 @@ include: "workflow/rules/splice.smk"
 include: "workflow/rules/tfbs.smk"
 include: "workflow/rules/tokenize.smk"
 include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -28,3 +32,4 @@ rule all:
     input:
         get_final_targets,
         get_tf_targets,
+        get_report_targets,

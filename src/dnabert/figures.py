@@ -467,3 +467,39 @@ def plot_figures(
             log.info("wrote %s.{png,pdf,json}", out_dir / name)
     written.append(write_metrics_html(df, out_dir / "metrics.html"))
     return written
+
+
+def write_provenance_html(sidecars: list[str | os.PathLike], path: str | os.PathLike) -> Path:
+    """One HTML table of what produced each figure and viz output (from their ``.json`` sidecars).
+
+    Columns: output, seeds, code version(s), config digest (sha256 of the key-sorted JSON, first
+    12 hex digits; equal digests mean equal configs) and package versions. The full config is in
+    each sidecar named in the first column.
+    """
+    import hashlib
+    import json
+
+    rows = []
+    for side in sidecars:
+        rec = json.loads(Path(side).read_text())
+        seeds = rec.get("seeds") if rec.get("seeds") is not None else rec.get("seed")
+        codes = sorted({rec.get("code_version", ""), *rec.get("run_code_versions", [])} - {""})
+        digest = hashlib.sha256(
+            json.dumps(rec.get("config"), sort_keys=True, default=str).encode()
+        ).hexdigest()[:12]
+        pkgs = ", ".join(f"{k} {v}" for k, v in sorted(rec.get("packages", {}).items()))
+        cells = [str(side), str(seeds), "<br>".join(codes), digest, pkgs]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c).replace('&lt;br&gt;', '<br>')}</td>"
+                                     for c in cells) + "</tr>")
+    head = "".join(f"<th>{c}</th>" for c in
+                   ("provenance file", "seeds", "code version", "config sha256", "packages"))
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Provenance</title>"
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}</style></head><body>"
+        "<h1>What produced each figure</h1><table><thead><tr>" + head + "</tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table></body></html>\n"
+    )
+    with atomic_path(path) as tmp:
+        tmp.write_text(page)
+    return Path(path)
