@@ -34,8 +34,16 @@ def write_fake_run(results: Path, task: str, model: str, seed: int, skill: float
         {"chrom": "chr1", "start": np.arange(n) * 10, "end": np.arange(n) * 10 + 5, "strand": "+"}
     )
     return write_run(
-        out, task=task, model=model, k=k, seed=seed, labels=labels, probs=probs,
-        config={"seeds": [seed]}, extra={"throughput": 100.0}, predictions_extra=coords,
+        out,
+        task=task,
+        model=model,
+        k=k,
+        seed=seed,
+        labels=labels,
+        probs=probs,
+        config={"seeds": [seed]},
+        extra={"throughput": 100.0},
+        predictions_extra=coords,
     )
 
 
@@ -44,12 +52,18 @@ def write_pretrain_logs(results: Path, k: int = 6, steps: int = 50) -> None:
     d.mkdir(parents=True, exist_ok=True)
     step = np.arange(10, steps + 1, 10)
     pd.DataFrame(
-        {"step": step, "epoch": 0, "loss": 7 - step / 50, "lr": 1e-3,
-         "tokens_per_s": 1000.0 + step, "mlm_acc": step / 500}
+        {
+            "step": step,
+            "epoch": 0,
+            "loss": 7 - step / 50,
+            "lr": 1e-3,
+            "tokens_per_s": 1000.0 + step,
+            "mlm_acc": step / 500,
+        }
     ).to_csv(d / "train_log.csv", index=False)
-    pd.DataFrame({"step": step[::2], "loss": 7 - step[::2] / 60, "mlm_acc": step[::2] / 600}).to_csv(
-        d / "eval_log.csv", index=False
-    )
+    pd.DataFrame(
+        {"step": step[::2], "loss": 7 - step[::2] / 60, "mlm_acc": step[::2] / 600}
+    ).to_csv(d / "eval_log.csv", index=False)
 
 
 def make_results_tree(

@@ -130,9 +130,15 @@ def tiny_model(tmp_path_factory):
     from dnabert.tokenizer import DNATokenizer, vocab_size
 
     torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=vocab_size(3), hidden_size=32, num_hidden_layers=2,
-                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
-                     num_labels=2)
+    cfg = BertConfig(
+        vocab_size=vocab_size(3),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        num_labels=2,
+    )
     d = tmp_path_factory.mktemp("tiny") / "model"
     BertForSequenceClassification(cfg).save_pretrained(d)
     DNATokenizer(k=3).save_pretrained(d)
@@ -163,13 +169,27 @@ def test_run_viz_and_ism_write_outputs(tiny_model, tmp_path):
     rng = np.random.default_rng(0)
     seqs = ["".join(rng.choice(list(BASES), size=20)) for _ in range(12)]
     test = tmp_path / "test.tsv"
-    pd.DataFrame({"sequence": seqs, "label": [i % 2 for i in range(12)], "chrom": "chr1",
-                  "start": 0, "end": 20, "strand": "+", "source": "x"}).to_csv(
-        test, sep="\t", index=False)
+    pd.DataFrame(
+        {
+            "sequence": seqs,
+            "label": [i % 2 for i in range(12)],
+            "chrom": "chr1",
+            "start": 0,
+            "end": 20,
+            "strand": "+",
+            "source": "x",
+        }
+    ).to_csv(test, sep="\t", index=False)
     out = tmp_path / "viz"
     run_viz(tiny_model, test, out, task="toy", seed=1, n_heatmap_sequences=3, dpi=40)
-    for name in ("attention.npz", "attention.tsv", "attention_heatmap.png", "motifs.tsv",
-                 "motif_logos.pdf", "viz.json"):
+    for name in (
+        "attention.npz",
+        "attention.tsv",
+        "attention_heatmap.png",
+        "motifs.tsv",
+        "motif_logos.pdf",
+        "viz.json",
+    ):
         assert (out / name).exists(), name
     npz = np.load(out / "attention.npz")
     assert npz["scores"].shape == (12, 20) and list(npz["labels"]) == [i % 2 for i in range(12)]

@@ -34,10 +34,14 @@ def load_classifier(model_dir: str | os.PathLike):
     return model, k
 
 
-def batch_ids(sequences: Sequence[str], k: int, max_length: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
+def batch_ids(
+    sequences: Sequence[str], k: int, max_length: int = 512
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Token ids ``(B, T)`` int64 (``[CLS] kmers [SEP]``, right-padded) and attention mask ``(B, T)``."""
-    pieces = [add_special_tokens(encode(s, k, record=f"sequence {i}"), max_length)[0]
-              for i, s in enumerate(sequences)]
+    pieces = [
+        add_special_tokens(encode(s, k, record=f"sequence {i}"), max_length)[0]
+        for i, s in enumerate(sequences)
+    ]
     width = max(p.size for p in pieces)
     ids = np.full((len(pieces), width), PAD_ID, dtype=np.int64)
     mask = np.zeros((len(pieces), width), dtype=np.int64)
@@ -86,7 +90,9 @@ def attention_scores(
     for s in tqdm(starts, desc="attention", unit="batch", disable=None):
         chunk = sequences[s : s + batch_size]
         ids, mask = batch_ids(chunk, k, max_length)
-        out = model(input_ids=ids.to(device), attention_mask=mask.to(device), output_attentions=True)
+        out = model(
+            input_ids=ids.to(device), attention_mask=mask.to(device), output_attentions=True
+        )
         last = out.attentions[-1]  # (B, heads, T, T)
         cls = last[:, :, 0, :].sum(dim=1).float().cpu().numpy()  # (B, T): [CLS] row, summed heads
         probs.append(torch.softmax(out.logits.float(), dim=-1).cpu().numpy())

@@ -142,8 +142,13 @@ def _bar_figure(df, panels, metrics, models, title):
             for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
                 handles.setdefault(lab, h)
                 labels[lab] = lab
-        fig.legend(handles.values(), labels.values(), loc="lower center", ncol=4,
-                   bbox_to_anchor=(0.5, -0.02))
+        fig.legend(
+            handles.values(),
+            labels.values(),
+            loc="lower center",
+            ncol=4,
+            bbox_to_anchor=(0.5, -0.02),
+        )
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
@@ -152,21 +157,36 @@ def _bar_figure(df, panels, metrics, models, title):
 def figure_prom300(df: pd.DataFrame, results: Path, config=None):
     """Fig. 2-style panel: prom300 accuracy/F1/MCC, DNABERT vs DeePromoter; TATA, non-TATA, all."""
     panels = [(f"prom300_{s}", name) for s, name in SUBSETS]
-    return _bar_figure(df, panels, ["accuracy", "f1", "mcc"], ["dnabert", "deepromoter"],
-                       "Prom-300: DNABERT vs DeePromoter")
+    return _bar_figure(
+        df,
+        panels,
+        ["accuracy", "f1", "mcc"],
+        ["dnabert", "deepromoter"],
+        "Prom-300: DNABERT vs DeePromoter",
+    )
 
 
 def figure_promscan(df: pd.DataFrame, results: Path, config=None):
     """Prom-scan F1 and MCC, DNABERT vs the PromID-style scanner."""
-    return _bar_figure(df, [("promscan", "Prom-scan (1001 bp windows)")], ["f1", "mcc"],
-                       ["dnabert", "promid"], "Prom-scan: DNABERT vs PromID-style")
+    return _bar_figure(
+        df,
+        [("promscan", "Prom-scan (1001 bp windows)")],
+        ["f1", "mcc"],
+        ["dnabert", "promid"],
+        "Prom-scan: DNABERT vs PromID-style",
+    )
 
 
 def figure_splice(df: pd.DataFrame, results: Path, config=None):
     """Splice accuracy/F1/MCC, DNABERT vs SpliceFinder, before and after reconstruction."""
     panels = [("splice", "before reconstruction"), ("splice_rc", "after reconstruction")]
-    return _bar_figure(df, panels, ["accuracy", "f1", "mcc"], ["dnabert", "splicefinder"],
-                       "Splice sites: DNABERT vs SpliceFinder")
+    return _bar_figure(
+        df,
+        panels,
+        ["accuracy", "f1", "mcc"],
+        ["dnabert", "splicefinder"],
+        "Splice sites: DNABERT vs SpliceFinder",
+    )
 
 
 def figure_promcore_curves(df: pd.DataFrame, results: Path, config=None):
@@ -196,18 +216,32 @@ def figure_promcore_curves(df: pd.DataFrame, results: Path, config=None):
             fpr, tpr, _ = skm.roc_curve(y, p)
             prec, rec, _ = skm.precision_recall_curve(y, p)
             colour = model_colour(model, i)
-            roc_ax.plot(fpr, tpr, color=colour, lw=1.2, label=f"{label} {_pm(rows, 'auroc', 'AUROC')}")
-            pr_ax.plot(rec, prec, color=colour, lw=1.2, label=f"{label} {_pm(rows, 'auprc', 'AUPRC')}")
+            roc_ax.plot(
+                fpr, tpr, color=colour, lw=1.2, label=f"{label} {_pm(rows, 'auroc', 'AUROC')}"
+            )
+            pr_ax.plot(
+                rec, prec, color=colour, lw=1.2, label=f"{label} {_pm(rows, 'auprc', 'AUPRC')}"
+            )
             curves += 1
         if not curves:
             note(roc_ax, f"{name}: no predictions for '{task}'")
             note(pr_ax, f"{name}: no predictions for '{task}'")
             continue
         roc_ax.plot([0, 1], [0, 1], color="#999999", lw=0.6, ls="--")
-        roc_ax.set(title=f"Prom-core {name}: ROC", xlabel="false positive rate",
-                   ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01))
-        pr_ax.set(title=f"Prom-core {name}: precision-recall", xlabel="recall",
-                  ylabel="precision", xlim=(0, 1), ylim=(0, 1.01))
+        roc_ax.set(
+            title=f"Prom-core {name}: ROC",
+            xlabel="false positive rate",
+            ylabel="true positive rate",
+            xlim=(0, 1),
+            ylim=(0, 1.01),
+        )
+        pr_ax.set(
+            title=f"Prom-core {name}: precision-recall",
+            xlabel="recall",
+            ylabel="precision",
+            xlim=(0, 1),
+            ylim=(0, 1.01),
+        )
         roc_ax.legend(loc="lower right")
         pr_ax.legend(loc="lower left")
     fig.tight_layout()
@@ -269,7 +303,9 @@ def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
             note(ax, "no TF-binding (tf_*) results")
             continue
         order = _model_order(tf)
-        data = [tf[tf["label"] == lab].groupby("task")[metric].mean().to_numpy() for lab, _ in order]
+        data = [
+            tf[tf["label"] == lab].groupby("task")[metric].mean().to_numpy() for lab, _ in order
+        ]
         positions = np.arange(len(order))
         if all(len(d) >= 2 for d in data):
             parts = ax.violinplot(data, positions=positions, showmedians=True, showextrema=False)
@@ -291,8 +327,10 @@ def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
 def _wilcoxon_text(tf: pd.DataFrame, metric: str, table: pd.DataFrame | None) -> str:
     if table is not None:
         rows = table[table["metric"] == metric]
-        lines = [f"Wilcoxon vs {model_label(r.baseline, None)}: p={r.p_value:.2g}"
-                 for r in rows.itertuples()]
+        lines = [
+            f"Wilcoxon vs {model_label(r.baseline, None)}: p={r.p_value:.2g}"
+            for r in rows.itertuples()
+        ]
         return "\n".join(lines) or "Wilcoxon: no test in tf_wilcoxon.tsv"
     tests = wilcoxon_tests(tf, metric)
     if not tests:
@@ -331,18 +369,36 @@ def figure_pretrain(df: pd.DataFrame, results: Path, config=None):
         train_log, eval_log = read_training_logs(d)
         colour = model_colour("", i) if i else model_colour("dnabert")
         if train_log is not None and "loss" in train_log:
-            loss_ax.plot(train_log["step"], train_log["loss"], color=colour, lw=1,
-                         label=f"k={k} train")
+            loss_ax.plot(
+                train_log["step"], train_log["loss"], color=colour, lw=1, label=f"k={k} train"
+            )
         if eval_log is not None and "loss" in eval_log:
-            loss_ax.plot(eval_log["step"], eval_log["loss"], color=colour, lw=1, ls="--",
-                         marker="o", ms=3, label=f"k={k} val")
+            loss_ax.plot(
+                eval_log["step"],
+                eval_log["loss"],
+                color=colour,
+                lw=1,
+                ls="--",
+                marker="o",
+                ms=3,
+                label=f"k={k} val",
+            )
         for log_df, ls, kind in ((train_log, "-", "train"), (eval_log, "--", "val")):
             if log_df is not None and "mlm_acc" in log_df:
-                acc_ax.plot(log_df["step"], log_df["mlm_acc"], color=colour, lw=1, ls=ls,
-                            label=f"k={k} {kind}")
+                acc_ax.plot(
+                    log_df["step"],
+                    log_df["mlm_acc"],
+                    color=colour,
+                    lw=1,
+                    ls=ls,
+                    label=f"k={k} {kind}",
+                )
         if train_log is not None and "tokens_per_s" in train_log:
-            tput[k] = float(train_log["tokens_per_s"].iloc[1:].median()
-                            if len(train_log) > 1 else train_log["tokens_per_s"].iloc[0])
+            tput[k] = float(
+                train_log["tokens_per_s"].iloc[1:].median()
+                if len(train_log) > 1
+                else train_log["tokens_per_s"].iloc[0]
+            )
     if not models:
         for ax in axes:
             note(ax, "no pretrained models (results/models/dnabert*)")
@@ -388,9 +444,7 @@ def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -
     No timestamp, so that regenerating from the same results gives the same file.
     """
     rows = df[[FIGURE_TASKS[name](str(t)) for t in df["task"]]] if len(df) else df
-    runs = sorted(
-        {f"{r.task}/{r.label}/seed{int(r.seed)}" for r in rows.itertuples()}
-    )
+    runs = sorted({f"{r.task}/{r.label}/seed{int(r.seed)}" for r in rows.itertuples()})
     record = provenance(
         config,
         seed=None,
@@ -398,9 +452,12 @@ def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -
         seeds=sorted({int(s) for s in rows["seed"]}) if len(rows) else [],
         runs=runs,
         run_code_versions=sorted({str(v) for v in rows.get("code_version", pd.Series())}),
-        pretrained_models=[str(d.relative_to(results.parent)) if d.is_relative_to(results.parent)
-                           else str(d) for _, d in pretrain_dirs(results)]
-        if name == "pretrain_curves" else [],
+        pretrained_models=[
+            str(d.relative_to(results.parent)) if d.is_relative_to(results.parent) else str(d)
+            for _, d in pretrain_dirs(results)
+        ]
+        if name == "pretrain_curves"
+        else [],
     )
     record.pop("created", None)
     record["packages"]["matplotlib"] = metadata.version("matplotlib")
@@ -411,8 +468,11 @@ def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -
 def write_metrics_html(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """The results table as a standalone HTML page (mean +- sd over seeds per task and model)."""
     path = Path(path)
-    cols = [c for c in ("accuracy", "precision", "recall", "f1", "mcc", "auroc", "auprc")
-            if c in df.columns]
+    cols = [
+        c
+        for c in ("accuracy", "precision", "recall", "f1", "mcc", "auroc", "auprc")
+        if c in df.columns
+    ]
     body = "<p>No results.</p>"
     if len(df):
         g = df.groupby(["task", "label"], sort=True)
@@ -424,8 +484,10 @@ def write_metrics_html(df: pd.DataFrame, path: str | os.PathLike) -> Path:
                 + "</td>"
                 for c in cols
             )
-            rows.append(f"<tr><td>{html.escape(str(task))}</td><td>{html.escape(label)}</td>"
-                        f"<td>{len(grp)}</td>{cells}</tr>")
+            rows.append(
+                f"<tr><td>{html.escape(str(task))}</td><td>{html.escape(label)}</td>"
+                f"<td>{len(grp)}</td>{cells}</tr>"
+            )
         head = "".join(f"<th>{c}</th>" for c in ["task", "model", "seeds", *cols])
         body = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     page = (
@@ -489,16 +551,24 @@ def write_provenance_html(sidecars: list[str | os.PathLike], path: str | os.Path
         ).hexdigest()[:12]
         pkgs = ", ".join(f"{k} {v}" for k, v in sorted(rec.get("packages", {}).items()))
         cells = [str(side), str(seeds), "<br>".join(codes), digest, pkgs]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c).replace('&lt;br&gt;', '<br>')}</td>"
-                                     for c in cells) + "</tr>")
-    head = "".join(f"<th>{c}</th>" for c in
-                   ("provenance file", "seeds", "code version", "config sha256", "packages"))
+        rows.append(
+            "<tr>"
+            + "".join(f"<td>{html.escape(c).replace('&lt;br&gt;', '<br>')}</td>" for c in cells)
+            + "</tr>"
+        )
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in ("provenance file", "seeds", "code version", "config sha256", "packages")
+    )
     page = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Provenance</title>"
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}</style></head><body>"
-        "<h1>What produced each figure</h1><table><thead><tr>" + head + "</tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table></body></html>\n"
+        "<h1>What produced each figure</h1><table><thead><tr>"
+        + head
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></body></html>\n"
     )
     with atomic_path(path) as tmp:
         tmp.write_text(page)

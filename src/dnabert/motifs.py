@@ -171,7 +171,9 @@ def find_motifs(
     for km in candidates:
         with_km = containing[km]
         x = len(with_km & pos_set)
-        rows.append((km, x, len(with_km) - x, enrichment_pvalue(x, pos.size, neg.size, len(with_km))))
+        rows.append(
+            (km, x, len(with_km) - x, enrichment_pvalue(x, pos.size, neg.size, len(with_km)))
+        )
     q = benjamini_hochberg([r[3] for r in rows])
     sig = sorted(
         (r + (qv,) for r, qv in zip(rows, q, strict=True) if qv <= pval_cutoff),
@@ -181,8 +183,11 @@ def find_motifs(
     by_kmer = {r[0]: r for r in sig}
     motifs = []
     for g in groups:
-        motifs.append(_build_motif(g, by_kmer, sequences, regions, containing, pos_set, width,
-                                   flank, max_shift))
+        motifs.append(
+            _build_motif(
+                g, by_kmer, sequences, regions, containing, pos_set, width, flank, max_shift
+            )
+        )
     motifs = [m for m in motifs if len(m.instances) >= min_instances]
     return motifs[:max_motifs]
 

@@ -118,7 +118,9 @@ def draw_logo(ax, counts: np.ndarray, title: str | None = None) -> None:
             if h <= 1e-6:
                 continue
             letter = "ACGT"[idx]
-            path = TextPath((0, 0), letter, size=1, prop={"family": "DejaVu Sans", "weight": "bold"})
+            path = TextPath(
+                (0, 0), letter, size=1, prop={"family": "DejaVu Sans", "weight": "bold"}
+            )
             ext = path.get_extents()
             tr = (
                 Affine2D()

@@ -75,14 +75,18 @@ def plot_logos(motifs: list[Motif], title: str):
     """One logo per motif (rows), with consensus and enrichment in the title."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(max(len(motifs), 1), 1, figsize=(5, 1.6 * max(len(motifs), 1)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        max(len(motifs), 1), 1, figsize=(5, 1.6 * max(len(motifs), 1)), squeeze=False
+    )
     if not motifs:
         note(axes[0, 0], f"{title}: no motif passed the enrichment cutoff")
         return fig
     for ax, (i, m) in zip(axes[:, 0], enumerate(motifs), strict=True):
-        draw_logo(ax, m.counts, title=f"motif {i + 1}: {m.consensus}  "
-                                      f"(pos {m.n_pos}, neg {m.n_neg}, q={m.qvalue:.2g})")
+        draw_logo(
+            ax,
+            m.counts,
+            title=f"motif {i + 1}: {m.consensus}  (pos {m.n_pos}, neg {m.n_neg}, q={m.qvalue:.2g})",
+        )
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -104,8 +108,17 @@ def write_motifs(motifs: list[Motif], path: Path) -> None:
             }
             for i, m in enumerate(motifs)
         ],
-        columns=["motif", "consensus", "seed", "members", "n_pos", "n_neg", "pvalue", "qvalue",
-                 "n_instances"],
+        columns=[
+            "motif",
+            "consensus",
+            "seed",
+            "members",
+            "n_pos",
+            "n_neg",
+            "pvalue",
+            "qvalue",
+            "n_instances",
+        ],
     )
     with atomic_path(path) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
@@ -137,14 +150,25 @@ def run_viz(
     scores, probs = attention_scores(model, k, seqs, batch_size=batch_size)
     stacked = stack_scores(scores)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out_dir / "attention.npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, scores=stacked, labels=labels, probs=probs.astype(np.float32),
-                                rows=rows.astype(np.int64), sequences=np.array(seqs))
+    with atomic_path(out_dir / "attention.npz") as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(
+            fh,
+            scores=stacked,
+            labels=labels,
+            probs=probs.astype(np.float32),
+            rows=rows.astype(np.int64),
+            sequences=np.array(seqs),
+        )
     pcol = min(positive_label, probs.shape[1] - 1)
-    table = pd.DataFrame({"row": rows, "label": labels, "prob_positive": probs[:, pcol],
-                          "sequence": seqs,
-                          "scores": [",".join(f"{v:.4g}" for v in s) for s in scores]})
+    table = pd.DataFrame(
+        {
+            "row": rows,
+            "label": labels,
+            "prob_positive": probs[:, pcol],
+            "sequence": seqs,
+            "scores": [",".join(f"{v:.4g}" for v in s) for s in scores],
+        }
+    )
     with atomic_path(out_dir / "attention.tsv") as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
 
@@ -155,12 +179,26 @@ def run_viz(
     found = find_motifs(seqs, scores, labels, positive_label=positive_label, **params)
     write_motifs(found, out_dir / "motifs.tsv")
     with style():
-        save_figure(plot_attention_heatmap(stacked[top], names, title),
-                    out_dir / "attention_heatmap", dpi=dpi)
-        save_figure(plot_logos(found, f"{task} DNABERT-{k}: motifs from attention"),
-                    out_dir / "motif_logos", dpi=dpi)
-    record = provenance(config, seed, task=task, k=k, model_dir=str(model_dir),
-                        test=str(test_tsv), n_sequences=len(seqs), motif=params)
+        save_figure(
+            plot_attention_heatmap(stacked[top], names, title),
+            out_dir / "attention_heatmap",
+            dpi=dpi,
+        )
+        save_figure(
+            plot_logos(found, f"{task} DNABERT-{k}: motifs from attention"),
+            out_dir / "motif_logos",
+            dpi=dpi,
+        )
+    record = provenance(
+        config,
+        seed,
+        task=task,
+        k=k,
+        model_dir=str(model_dir),
+        test=str(test_tsv),
+        n_sequences=len(seqs),
+        motif=params,
+    )
     record.pop("created", None)
     write_json(out_dir / "viz.json", record)
     log.info("%s: %d sequences, %d motifs -> %s", task, len(seqs), len(found), out_dir)
@@ -178,8 +216,14 @@ def plot_ism(tables: list[tuple[str, str, pd.DataFrame]], title: str):
         return fig
     vmax = max(float(t["delta"].abs().max() or 0) for _, _, t in tables) or 1e-6
     for ax, (name, seq, t) in zip(axes[:, 0], tables, strict=True):
-        im = ax.imshow(delta_matrix(t, len(seq)), aspect="auto", cmap="RdBu_r", vmin=-vmax,
-                       vmax=vmax, interpolation="nearest")
+        im = ax.imshow(
+            delta_matrix(t, len(seq)),
+            aspect="auto",
+            cmap="RdBu_r",
+            vmin=-vmax,
+            vmax=vmax,
+            interpolation="nearest",
+        )
         ax.set_yticks(range(4), list("ACGT"))
         ax.set_title(f"{name}: P(ref)={t['p_ref'].iloc[0]:.3f}" if len(t) else name, fontsize=8)
     axes[-1, 0].set_xlabel("position (0-based)")
@@ -206,30 +250,46 @@ def run_ism(
     out_dir = Path(out_dir)
     model, k = load_classifier(model_dir)
     if sequences:
-        named = [(f"config{i + 1}", clean_sequence(s, f"report.ism.sequences[{i}]"))
-                 for i, s in enumerate(sequences[:max_sequences])]
+        named = [
+            (f"config{i + 1}", clean_sequence(s, f"report.ism.sequences[{i}]"))
+            for i, s in enumerate(sequences[:max_sequences])
+        ]
     else:
         split = read_task_split(test_tsv)
         pos = np.flatnonzero(split["label"].to_numpy() == target_class)[:max_sequences]
-        named = [(f"row{r}", clean_sequence(split["sequence"].iloc[r], f"{test_tsv}: row {r + 1}"))
-                 for r in pos]
+        named = [
+            (f"row{r}", clean_sequence(split["sequence"].iloc[r], f"{test_tsv}: row {r + 1}"))
+            for r in pos
+        ]
     predict = classifier_predictor(model, k, target_class, batch_size=batch_size)
     tables = []
     for name, seq in named:
         t = ism(seq, predict, batch_size=batch_size)
         tables.append((name, seq, t))
-    full = pd.concat([t.assign(sequence_id=name) for name, _, t in tables], ignore_index=True) \
-        if tables else pd.DataFrame(columns=["pos", "ref", "alt", "p_ref", "p_alt", "delta",
-                                             "sequence_id"])
+    full = (
+        pd.concat([t.assign(sequence_id=name) for name, _, t in tables], ignore_index=True)
+        if tables
+        else pd.DataFrame(columns=["pos", "ref", "alt", "p_ref", "p_alt", "delta", "sequence_id"])
+    )
     full = full[["sequence_id", "pos", "ref", "alt", "p_ref", "p_alt", "delta"]]
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "ism.tsv") as tmp:
         full.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     with style():
-        save_figure(plot_ism(tables, f"{task} DNABERT-{k}: in-silico mutagenesis"),
-                    out_dir / "ism_heatmap", dpi=dpi)
-    record = provenance(config, seed, task=task, k=k, model_dir=str(model_dir),
-                        sequences={name: seq for name, seq in named}, target_class=target_class)
+        save_figure(
+            plot_ism(tables, f"{task} DNABERT-{k}: in-silico mutagenesis"),
+            out_dir / "ism_heatmap",
+            dpi=dpi,
+        )
+    record = provenance(
+        config,
+        seed,
+        task=task,
+        k=k,
+        model_dir=str(model_dir),
+        sequences={name: seq for name, seq in named},
+        target_class=target_class,
+    )
     record.pop("created", None)
     write_json(out_dir / "ism.json", record)
     return full

@@ -9,6 +9,4 @@ logging.basicConfig(
     level=logging.INFO,
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
-write_provenance_html(
-    [*snakemake.input.figures, *snakemake.input.viz], snakemake.output[0]
-)
+write_provenance_html([*snakemake.input.figures, *snakemake.input.viz], snakemake.output[0])

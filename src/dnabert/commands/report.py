@@ -62,8 +62,13 @@ def run_plot_figures(args) -> int:
     from dnabert.figures import plot_figures
 
     config, report = _report_config(args.config)
-    plot_figures(args.results, args.out, config=config, dpi=args.dpi or report["dpi"],
-                 metrics_path=args.metrics)
+    plot_figures(
+        args.results,
+        args.out,
+        config=config,
+        dpi=args.dpi or report["dpi"],
+        metrics_path=args.metrics,
+    )
     return 0
 
 
@@ -73,10 +78,18 @@ def run_viz(args) -> int:
     if not args.test:
         raise ValueError("dnabert viz needs --test (the task's test split)")
     config, report = _report_config(args.config)
-    viz(args.model_dir, args.test, args.out, task=args.task, seed=args.seed, config=config,
+    viz(
+        args.model_dir,
+        args.test,
+        args.out,
+        task=args.task,
+        seed=args.seed,
+        config=config,
         max_sequences=args.max_sequences or report["viz_max_sequences"],
-        n_heatmap_sequences=report["n_heatmap_sequences"], motif=report["motif"],
-        dpi=report["dpi"])
+        n_heatmap_sequences=report["n_heatmap_sequences"],
+        motif=report["motif"],
+        dpi=report["dpi"],
+    )
     return 0
 
 
@@ -87,6 +100,15 @@ def run_ism(args) -> int:
     sequences = args.sequence or report["ism"]["sequences"]
     if not sequences and not args.test:
         raise ValueError("dnabert ism needs --sequence, report.ism.sequences or --test")
-    ism(args.model_dir, args.test, args.out, task=args.task, seed=args.seed, config=config,
-        sequences=sequences, max_sequences=report["ism"]["max_sequences"], dpi=report["dpi"])
+    ism(
+        args.model_dir,
+        args.test,
+        args.out,
+        task=args.task,
+        seed=args.seed,
+        config=config,
+        sequences=sequences,
+        max_sequences=report["ism"]["max_sequences"],
+        dpi=report["dpi"],
+    )
     return 0
