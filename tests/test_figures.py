@@ -82,9 +82,24 @@ def test_missing_panels_degrade_to_notes(tmp_path):
     assert tf["runs"] == [] and tf["seeds"] == []
 
 
-def test_no_metrics_at_all(tmp_path):
+def test_no_metrics_at_all_through_the_cli(tmp_path):
+    from dnabert.cli import main
+
     out = tmp_path / "figs"
-    figures.plot_figures(tmp_path / "results", out, dpi=50)
+    assert (
+        main(
+            [
+                "plot-figures",
+                "--results",
+                str(tmp_path / "results"),
+                "--out",
+                str(out),
+                "--dpi",
+                "40",
+            ]
+        )
+        == 0
+    )
     assert all((out / f"{n}.pdf").exists() for n in figures.FIGURES)
     assert "No results" in (out / "metrics.html").read_text()
 
