@@ -234,7 +234,11 @@ def get_finetuned_model_dir(wildcards):
 
 def is_report_enabled():
     """The report reads the fine-tuning stage's metrics table: only with that stage present."""
-    return hasattr(rules, "collect_metrics")
+    try:
+        getattr(rules, "collect_metrics")
+    except (AttributeError, WorkflowError):
+        return False
+    return True
 
 
 def _viz_tasks(with_tf):
