@@ -210,7 +210,7 @@ def plot_ism(tables: list[tuple[str, str, pd.DataFrame]], title: str):
     import matplotlib.pyplot as plt
 
     n = max(len(tables), 1)
-    fig, axes = plt.subplots(n, 1, figsize=(9, 1.3 * n + 0.8), squeeze=False)
+    fig, axes = plt.subplots(n, 1, figsize=(9, 1.3 * n + 0.8), squeeze=False, layout="constrained")
     if not tables:
         note(axes[0, 0], "no sequences for mutagenesis")
         return fig
