@@ -199,3 +199,54 @@ def test_run_viz_and_ism_write_outputs(tiny_model, tmp_path):
     assert (out / "ism_heatmap.png").exists() and (out / "ism.json").exists()
     given = run_ism(tiny_model, None, tmp_path / "g", sequences=["acgtacgt"], dpi=40)
     assert given["sequence_id"].unique().tolist() == ["config1"] and len(given) == 24
+
+
+def _demo_like(motif_of, length, n=80, seed=0):
+    """Positives carry the demo generator's planted motif (``motif_of(rng) -> (motif, start)``);
+    the attention peaks on it, as a fine-tuned model's should; negatives are random."""
+    rng = np.random.default_rng(seed)
+    seqs, scores, labels = [], [], []
+    for i in range(2 * n):
+        seq = list(rng.choice(list(BASES), size=length))
+        score = rng.random(length) * 0.2
+        if i < n:
+            m, start = motif_of(rng)
+            seq[start : start + len(m)] = m
+            score[start : start + len(m)] += 1.0
+        else:
+            start = int(rng.integers(0, length - 8))
+            score[start : start + 8] += 1.0
+        seqs.append("".join(seq))
+        scores.append(attention.normalise(score))
+        labels.append(int(i < n))
+    return seqs, scores, labels
+
+
+def _shares_kmer(a: str, b: str, k: int = 5) -> bool:
+    return any(a[i : i + k] in b for i in range(len(a) - k + 1))
+
+
+def test_find_motifs_recovers_the_demos_planted_motifs():
+    """The demo's TATA box (TATAWAWR at -31..-28 of the TSS, prom300 index 249) and its TF motifs
+    (BASE_MOTIFS, centred on the summit, either strand)."""
+    from dnabert.demo_sim import BASE_MOTIFS, _random_motif
+    from dnabert.seq import reverse_complement
+
+    def tata(rng):
+        return _random_motif(rng, "TATAWAWR"), 249 + int(rng.integers(-31, -27))
+
+    seqs, scores, labels = _demo_like(tata, 300)
+    found = motifs.find_motifs(seqs, scores, labels)
+    assert found and "TATA" in found[0].consensus, [m.consensus for m in found]
+
+    for j, planted in enumerate(BASE_MOTIFS):
+
+        def tf(rng, planted=planted):
+            m = planted if rng.random() < 0.5 else reverse_complement(planted)
+            return m, 50 - len(m) // 2
+
+        seqs, scores, labels = _demo_like(tf, 101, seed=j + 1)
+        found = motifs.find_motifs(seqs, scores, labels)
+        assert found, planted
+        both = planted + "|" + reverse_complement(planted)
+        assert _shares_kmer(found[0].consensus, both), (planted, found[0].consensus)
