@@ -250,3 +250,44 @@ def test_find_motifs_recovers_the_demos_planted_motifs():
         assert found, planted
         both = planted + "|" + reverse_complement(planted)
         assert _shares_kmer(found[0].consensus, both), (planted, found[0].consensus)
+
+
+def test_viz_and_ism_commands(tiny_model, tmp_path):
+    from dnabert.cli import main
+
+    rng = np.random.default_rng(2)
+    test = tmp_path / "test.tsv"
+    pd.DataFrame(
+        {
+            "sequence": ["".join(rng.choice(list(BASES), size=15)) for _ in range(6)],
+            "label": [0, 1] * 3,
+        }
+    ).to_csv(test, sep="\t", index=False)
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "viz",
+                "--model-dir",
+                str(tiny_model),
+                "--test",
+                str(test),
+                "--out",
+                str(out),
+                "--task",
+                "toy",
+                "--seed",
+                "3",
+                "--max-sequences",
+                "4",
+            ]
+        )
+        == 0
+    )
+    assert np.load(out / "attention.npz")["scores"].shape == (4, 15)
+    assert (
+        main(["ism", "--model-dir", str(tiny_model), "--out", str(out), "--sequence", "ACGTAC"])
+        == 0
+    )
+    assert len(pd.read_csv(out / "ism.tsv", sep="\t")) == 18
+    assert main(["ism", "--model-dir", str(tiny_model), "--out", str(out)]) == 1  # no input

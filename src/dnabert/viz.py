@@ -254,6 +254,8 @@ def run_ism(
             (f"config{i + 1}", clean_sequence(s, f"report.ism.sequences[{i}]"))
             for i, s in enumerate(sequences[:max_sequences])
         ]
+    elif test_tsv is None:
+        raise ValueError("run_ism needs sequences or a test split (test_tsv)")
     else:
         split = read_task_split(test_tsv)
         pos = np.flatnonzero(split["label"].to_numpy() == target_class)[:max_sequences]
