@@ -99,9 +99,17 @@ def test_find_motifs_nothing_in_random_data():
 
 
 def test_merge_kmers_groups_shifted_and_mismatched():
-    groups = motifs.merge_kmers(["TATAAA", "ATAAAG", "TATATA", "GGATCC", "CTATAA"])
-    assert groups[0] == {"TATAAA": 0, "ATAAAG": 1, "TATATA": 0, "CTATAA": -1}
-    assert groups[1] == {"GGATCC": 0}
+    groups = motifs.merge_kmers(["TATAAA", "ATAAAG", "TATATA", "GGATCC", "CTATAA", "TTTATA"])
+    assert groups[0] == {
+        "TATAAA": (0, False),
+        "ATAAAG": (1, False),
+        "TATATA": (0, False),
+        "CTATAA": (-1, False),
+        "TTTATA": (0, True),  # the reverse complement of TATAAA
+    }
+    assert groups[1] == {"GGATCC": (0, False)}
+    single = motifs.merge_kmers(["TATAAA", "TTTATA"], both_strands=False)
+    assert single == [{"TATAAA": (0, False), "TTTATA": (-2, False)}]  # forward overlap "TATA"
 
 
 def test_ism_on_a_toy_model_with_known_answer():
@@ -250,6 +258,8 @@ def test_find_motifs_recovers_the_demos_planted_motifs():
         assert found, planted
         both = planted + "|" + reverse_complement(planted)
         assert _shares_kmer(found[0].consensus, both), (planted, found[0].consensus)
+        # both strands merged into one motif holding (nearly) every planted site
+        assert found[0].n_pos >= 0.9 * 80 and len(found[0].instances) >= 0.9 * 80
 
 
 def test_viz_and_ism_commands(tiny_model, tmp_path):

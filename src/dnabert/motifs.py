@@ -12,8 +12,10 @@ Steps, on per-base attention arrays (see :mod:`dnabert.attention`):
    Benjamini-Hochberg adjusted over all candidates (:func:`benjamini_hochberg`); keep q <=
    ``pval_cutoff``.
 4. Merge (:func:`merge_kmers`): significant candidates (by p) join the first motif whose seed they
-   match with a shift of at most ``max_shift`` and at most one mismatch on the overlap.
-5. Instances: each member occurrence inside a high-attention region, aligned to the seed and padded
+   (or, with ``both_strands``, their reverse complements) match with a shift of at most
+   ``max_shift`` and at most one mismatch on the overlap.
+5. Instances: each member occurrence inside a high-attention region, aligned to the seed (read on
+   the reverse strand for reverse-complement members) and padded
    by ``flank`` bases, gives a count matrix ``(L, 4)`` (ACGT) -> consensus and a logo.
 """
 
@@ -25,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
+
+from dnabert.seq import reverse_complement
 
 BASES = "ACGT"
 
@@ -73,30 +77,43 @@ def _kmers(seq: str, width: int) -> set[str]:
     return {seq[i : i + width] for i in range(len(seq) - width + 1)}
 
 
-def _match(seed: str, kmer: str, max_shift: int) -> int | None:
-    """Shift of ``kmer`` against ``seed`` with <= 1 mismatch on an overlap >= len - max_shift."""
+def _match(seed: str, kmer: str, max_shift: int) -> tuple[int, int] | None:
+    """``(shift, mismatches)`` of ``kmer`` against ``seed``: the smallest shift with <= 1 mismatch
+    on an overlap of at least ``len - max_shift``; None when no shift qualifies."""
     width = len(seed)
-    best = None
-    for shift in sorted(range(-max_shift, max_shift + 1), key=abs):
+    for shift in sorted(range(-max_shift, max_shift + 1), key=lambda v: (abs(v), v)):
         a = seed[max(0, shift) : width + min(0, shift)]
         b = kmer[max(0, -shift) : width - max(0, shift)]
-        if len(a) >= width - max_shift and sum(x != y for x, y in zip(a, b, strict=True)) <= 1:
-            best = shift
-            break
-    return best
+        mismatches = sum(x != y for x, y in zip(a, b, strict=True))
+        if len(a) >= width - max_shift and mismatches <= 1:
+            return shift, mismatches
+    return None
 
 
-def merge_kmers(kmers: Sequence[str], max_shift: int = 2) -> list[dict[str, int]]:
-    """Group k-mers (given best first) into motifs: ``[{kmer: shift vs the group's seed}]``."""
-    groups: list[dict[str, int]] = []
+def merge_kmers(
+    kmers: Sequence[str], max_shift: int = 2, both_strands: bool = True
+) -> list[dict[str, tuple[int, bool]]]:
+    """Group k-mers (given best first) into motifs.
+
+    Returns ``[{kmer: (shift, is_rc)}]``: ``kmer`` as it occurs in the sequences, ``shift`` of it
+    (or, when ``is_rc``, of its reverse complement) against the group's seed (the first member).
+    With ``both_strands`` a k-mer whose reverse complement matches a seed joins that group, so a
+    TF motif seen on either strand gives one motif.
+    """
+    groups: list[dict[str, tuple[int, bool]]] = []
     for km in kmers:
         for g in groups:
-            shift = _match(next(iter(g)), km, max_shift)
-            if shift is not None:
-                g[km] = shift
+            seed = next(iter(g))
+            options = [(_match(seed, km, max_shift), False)]
+            if both_strands:
+                options.append((_match(seed, reverse_complement(km), max_shift), True))
+            options = [(m, rc) for m, rc in options if m is not None]
+            if options:  # the closer alignment: smaller shift + mismatches, forward on ties
+                (shift, _), rc = min(options, key=lambda o: (abs(o[0][0]) + o[0][1], o[1]))
+                g[km] = (shift, rc)
                 break
         else:
-            groups.append({km: 0})
+            groups.append({km: (0, False)})
     return groups
 
 
@@ -139,6 +156,7 @@ def find_motifs(
     min_instances: int = 3,
     pval_cutoff: float = 0.005,
     max_shift: int = 2,
+    both_strands: bool = True,
     flank: int = 2,
     max_motifs: int = 10,
 ) -> list[Motif]:
@@ -179,7 +197,7 @@ def find_motifs(
         (r + (qv,) for r, qv in zip(rows, q, strict=True) if qv <= pval_cutoff),
         key=lambda r: (r[3], -r[1], r[0]),
     )
-    groups = merge_kmers([r[0] for r in sig], max_shift=max_shift)
+    groups = merge_kmers([r[0] for r in sig], max_shift=max_shift, both_strands=both_strands)
     by_kmer = {r[0]: r for r in sig}
     motifs = []
     for g in groups:
@@ -201,24 +219,30 @@ def _build_motif(group, by_kmer, sequences, regions, containing, pos_set, width,
     span = width + 2 * (flank + max_shift)
     counts = np.zeros((span, 4), dtype=np.float64)
     instances = []
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[int, bool, int]] = set()
+    pad = flank + max_shift
     for i, regs in regions.items():
-        seq = sequences[i]
+        fwd = sequences[i]
+        rev = reverse_complement(fwd)
+        n = len(fwd)
         for a, b in regs:
-            for km, shift in group.items():
-                start = seq.find(km, a)
-                while start != -1 and start + width <= b:
-                    origin = start - shift - flank - max_shift  # seed-aligned window start
-                    if (i, origin) in seen:  # the same site found through another member
-                        start = seq.find(km, start + 1)
-                        continue
-                    seen.add((i, origin))
-                    for j in range(span):
-                        p = origin + j
-                        if 0 <= p < len(seq) and seq[p] in BASES:
-                            counts[j, BASES.index(seq[p])] += 1
-                    instances.append((i, start, start + width))
-                    start = seq.find(km, start + 1)
+            for km, (shift, is_rc) in group.items():
+                # search the seed's orientation: the reverse strand for reverse-complement members
+                seq, target = (rev, reverse_complement(km)) if is_rc else (fwd, km)
+                lo, hi = (n - b, n - a) if is_rc else (a, b)
+                start = seq.find(target, lo)
+                while start != -1 and start + width <= hi:
+                    origin = start - shift - pad  # seed-aligned window start on this strand
+                    key = (i, is_rc, origin)
+                    if key not in seen:  # the same site found through another member
+                        seen.add(key)
+                        for j in range(span):
+                            p = origin + j
+                            if 0 <= p < n and seq[p] in BASES:
+                                counts[j, BASES.index(seq[p])] += 1
+                        fs = n - start - width if is_rc else start
+                        instances.append((i, fs, fs + width))
+                    start = seq.find(target, start + 1)
     return Motif(
         consensus=consensus(counts) or seed,
         seed=seed,

@@ -42,6 +42,7 @@ MOTIF_DEFAULTS = {
     "min_instances": 3,
     "pval_cutoff": 0.005,
     "max_shift": 2,
+    "both_strands": True,
     "flank": 2,
     "max_motifs": 10,
 }
