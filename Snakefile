@@ -8,6 +8,9 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+report: "workflow/report/workflow.rst"
+
+
 # A --configfile on the command line replaces the default instead of being merged into it.
 if not config:
 
@@ -22,6 +25,7 @@ include: "workflow/rules/tfbs.smk"
 include: "workflow/rules/tokenize.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/baselines.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -31,3 +35,4 @@ rule all:
         get_tf_targets,
         get_baseline_targets,
         get_tf_baseline_targets,
+        get_report_targets,

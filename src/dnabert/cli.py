@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "dnabert.commands.pretrain",
     "dnabert.commands.tokenize",
     "dnabert.commands.baselines",
+    "dnabert.commands.report",
 ]
 
 

@@ -320,3 +320,82 @@ def get_previous_hard_negatives(wildcards):
     if r <= 1:
         return []
     return [f"results/baselines/splice_reconstruction/round{r - 1}/hard_negatives.bed"]
+
+
+# --- report ---
+
+
+FIGURE_NAMES = [
+    "prom300_bars",
+    "promcore_curves",
+    "promscan_bars",
+    "tf_violins",
+    "splice_bars",
+    "pretrain_curves",
+]
+VIZ_DIR = "results/viz/{task}/dnabert{k}/seed{seed}"
+
+
+def get_pretrained_models(wildcards):
+    """Pretrained model dirs (their train/eval logs feed the pretraining figure)."""
+    return expand("results/models/dnabert{k}", k=config["tokenize"]["k"])
+
+
+def get_results_dir(wildcards, input):
+    """The results/ directory, derived from results/report/metrics.tsv."""
+    return os.path.dirname(os.path.dirname(input.metrics))
+
+
+def get_finetuned_model_dir(wildcards):
+    """The fine-tuned classifier beside a run's metrics.json (output contract)."""
+    return f"results/finetune/{wildcards.task}/dnabert{wildcards.k}/seed{wildcards.seed}/model"
+
+
+def is_report_enabled():
+    """The report reads the fine-tuning stage's metrics table: only with that stage present."""
+    try:
+        getattr(rules, "collect_metrics")
+    except (AttributeError, WorkflowError):
+        return False
+    return True
+
+
+def _viz_tasks(with_tf):
+    tasks = [t for t in config["report"]["viz_tasks"] if not t.startswith("tf")]
+    tasks = [t for t in tasks if t in config["datasets"]["tasks"]]
+    if with_tf and is_tf_requested():
+        tf = config["report"]["viz_tasks"]
+        if "tf" in tf:
+            tasks += get_tf_tasks()
+        else:
+            tasks += [t for t in tf if t.startswith("tf_")]
+    return tasks
+
+
+def _viz_files(tasks, names):
+    return expand(
+        f"{VIZ_DIR}/{{name}}",
+        task=tasks,
+        k=config["tokenize"]["k"],
+        seed=config["seeds"],
+        name=names,
+    )
+
+
+def get_viz_provenance(wildcards):
+    """viz.json and ism.json of every viz run, TF tasks included (checkpoint-aware)."""
+    if not is_report_enabled():
+        return []
+    return _viz_files(_viz_tasks(with_tf=True), ["viz.json", "ism.json"])
+
+
+def get_report_targets(wildcards):
+    """Figures, the provenance table and the viz outputs of the non-TF viz tasks."""
+    if not is_report_enabled():
+        return []
+    targets = expand("results/report/figures/{name}.png", name=FIGURE_NAMES)
+    targets.append("results/report/provenance.html")
+    targets += _viz_files(
+        _viz_tasks(with_tf=False), ["motif_logos.png", "ism_heatmap.png"]
+    )
+    return targets

@@ -1,0 +1,113 @@
+"""Per-nucleotide attention scores from a fine-tuned DNABERT classifier (the paper's DNABERT-viz).
+
+As in DNABERT-viz: the attention of ``[CLS]`` to every k-mer token in the last layer, summed over
+heads, is spread from k-mers to bases (base ``j`` gets the mean of the scores of the k-mers that
+cover it, i.e. tokens ``j-k+1 .. j``) and each sequence's scores are divided by their L2 norm.
+``[CLS]``, ``[SEP]`` and padding are excluded. Sequences longer than ``max_length - 2`` k-mers are
+truncated; bases no kept k-mer covers score 0.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from dnabert.tokenizer import PAD_ID, add_special_tokens, encode, read_vocab
+
+
+def load_classifier(model_dir: str | os.PathLike):
+    """Load a fine-tuned ``BertForSequenceClassification`` with eager attention; returns (model, k).
+
+    Eager attention is needed for ``output_attentions=True``. ``k`` comes from ``vocab.txt``.
+    """
+    from transformers import BertForSequenceClassification
+
+    model_dir = Path(model_dir)
+    _, k = read_vocab(model_dir / "vocab.txt")
+    model = BertForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager")
+    model.eval()
+    return model, k
+
+
+def batch_ids(
+    sequences: Sequence[str], k: int, max_length: int = 512
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids ``(B, T)`` int64 (``[CLS] kmers [SEP]``, right-padded) and attention mask ``(B, T)``."""
+    pieces = [
+        add_special_tokens(encode(s, k, record=f"sequence {i}"), max_length)[0]
+        for i, s in enumerate(sequences)
+    ]
+    width = max(p.size for p in pieces)
+    ids = np.full((len(pieces), width), PAD_ID, dtype=np.int64)
+    mask = np.zeros((len(pieces), width), dtype=np.int64)
+    for i, p in enumerate(pieces):
+        ids[i, : p.size] = p
+        mask[i, : p.size] = 1
+    return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+def kmer_to_base(kmer_scores: np.ndarray, k: int, length: int) -> np.ndarray:
+    """Spread scores of ``n`` overlapping k-mers (token ``i`` covers bases ``[i, i+k)``) to bases.
+
+    Returns float64 ``(length,)``: base ``j`` gets the mean score of the k-mers covering it; bases
+    covered by none (``j >= n + k - 1``, after truncation) get 0.
+    """
+    kmer_scores = np.asarray(kmer_scores, dtype=np.float64)
+    n = kmer_scores.size
+    total = np.zeros(length + k, dtype=np.float64)
+    count = np.zeros(length + k, dtype=np.float64)
+    for j in range(k):  # token i adds to base i + j
+        total[j : j + n] += kmer_scores
+        count[j : j + n] += 1
+    total, count = total[:length], count[:length]
+    return np.divide(total, count, out=np.zeros(length), where=count > 0)
+
+
+def normalise(scores: np.ndarray) -> np.ndarray:
+    """Divide by the L2 norm (DNABERT-viz); an all-zero vector stays zero."""
+    norm = np.linalg.norm(scores)
+    return scores / norm if norm > 0 else scores
+
+
+@torch.no_grad()
+def attention_scores(
+    model, k: int, sequences: Sequence[str], *, batch_size: int = 32, max_length: int = 512
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per-base attention and class probabilities for ``sequences``.
+
+    Returns ``(scores, probs)``: ``scores[i]`` float32 ``(len(sequences[i]),)``, L2-normalised;
+    ``probs`` float32 ``(N, C)``. ``model`` must use eager attention (see :func:`load_classifier`).
+    """
+    device = next(model.parameters()).device
+    scores: list[np.ndarray] = []
+    probs = []
+    starts = range(0, len(sequences), batch_size)
+    for s in tqdm(starts, desc="attention", unit="batch", disable=None):
+        chunk = sequences[s : s + batch_size]
+        ids, mask = batch_ids(chunk, k, max_length)
+        out = model(
+            input_ids=ids.to(device), attention_mask=mask.to(device), output_attentions=True
+        )
+        last = out.attentions[-1]  # (B, heads, T, T)
+        cls = last[:, :, 0, :].sum(dim=1).float().cpu().numpy()  # (B, T): [CLS] row, summed heads
+        probs.append(torch.softmax(out.logits.float(), dim=-1).cpu().numpy())
+        for i, seq in enumerate(chunk):
+            n_tok = int(mask[i].sum())
+            kmer = cls[i, 1 : n_tok - 1]  # drop [CLS] and [SEP]
+            scores.append(normalise(kmer_to_base(kmer, k, len(seq))).astype(np.float32))
+    n_classes = model.config.num_labels
+    return scores, (np.concatenate(probs) if probs else np.zeros((0, n_classes), np.float32))
+
+
+def stack_scores(scores: Sequence[np.ndarray]) -> np.ndarray:
+    """``(N, max L)`` float32 with ``nan`` after each sequence's end."""
+    width = max((s.size for s in scores), default=0)
+    out = np.full((len(scores), width), np.nan, dtype=np.float32)
+    for i, s in enumerate(scores):
+        out[i, : s.size] = s
+    return out

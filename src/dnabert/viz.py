@@ -1,0 +1,298 @@
+"""DNABERT-viz outputs for one fine-tuned run: attention maps, motifs + logos, mutagenesis.
+
+:func:`run_viz` writes into ``out_dir`` (``results/viz/{task}/dnabert{k}/seed{seed}/``):
+
+- ``attention.npz``: ``scores`` float32 ``(N, L)`` per-base attention (``nan`` past a shorter
+  sequence's end), ``labels`` int64 ``(N,)``, ``probs`` float32 ``(N, C)``, ``rows`` int64 (row of
+  the test split), ``sequences`` (unicode ``(N,)``);
+- ``attention.tsv``: one line per sequence (row, label, prob of the positive class, sequence,
+  comma-separated per-base scores);
+- ``attention_heatmap.{png,pdf}``: the most confident positives, one row each;
+- ``motifs.tsv`` (motif, consensus, seed, members, n_pos, n_neg, pvalue, qvalue, n_instances) and
+  ``motif_logos.{png,pdf}``;
+- ``viz.json``: provenance (config, seed, code and package versions, parameters).
+
+:func:`run_ism` writes ``ism.tsv`` (sequence id, pos, ref, alt, p_ref, p_alt, delta),
+``ism_heatmap.{png,pdf}`` and ``ism.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dnabert.attention import attention_scores, load_classifier, stack_scores
+from dnabert.datasets.common import read_task_split
+from dnabert.ism import classifier_predictor, delta_matrix, ism
+from dnabert.motifs import Motif, find_motifs
+from dnabert.plotting import draw_logo, note, save_figure, style
+from dnabert.provenance import atomic_path, provenance, write_json
+from dnabert.seq import clean_sequence
+
+log = logging.getLogger(__name__)
+
+MOTIF_DEFAULTS = {
+    "width": 6,
+    "floor": 0.5,
+    "min_len": 5,
+    "min_instances": 3,
+    "pval_cutoff": 0.005,
+    "max_shift": 2,
+    "both_strands": True,
+    "flank": 2,
+    "max_motifs": 10,
+}
+
+
+def _sample_rows(n: int, limit: int, seed: int) -> np.ndarray:
+    """Up to ``limit`` row indices of ``n``, a seeded sample kept in file order."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+
+
+def plot_attention_heatmap(scores: np.ndarray, names: list[str], title: str):
+    """Heatmap figure: one row per sequence, columns = bases (0-based positions)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(names), 1) + 1.2))
+    if scores.size == 0:
+        note(ax, "no positive test sequences to show")
+        return fig
+    im = ax.imshow(scores, aspect="auto", cmap="viridis", interpolation="nearest")
+    ax.set_yticks(np.arange(len(names)), names)
+    ax.set_xlabel("position (0-based)")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="attention (L2-normalised)", fraction=0.03)
+    fig.tight_layout()
+    return fig
+
+
+def plot_logos(motifs: list[Motif], title: str):
+    """One logo per motif (rows), with consensus and enrichment in the title."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        max(len(motifs), 1), 1, figsize=(5, 1.6 * max(len(motifs), 1)), squeeze=False
+    )
+    if not motifs:
+        note(axes[0, 0], f"{title}: no motif passed the enrichment cutoff")
+        return fig
+    for ax, (i, m) in zip(axes[:, 0], enumerate(motifs), strict=True):
+        draw_logo(
+            ax,
+            m.counts,
+            title=f"motif {i + 1}: {m.consensus}  (pos {m.n_pos}, neg {m.n_neg}, q={m.qvalue:.2g})",
+        )
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def write_motifs(motifs: list[Motif], path: Path) -> None:
+    table = pd.DataFrame(
+        [
+            {
+                "motif": i + 1,
+                "consensus": m.consensus,
+                "seed": m.seed,
+                "members": ",".join(m.members),
+                "n_pos": m.n_pos,
+                "n_neg": m.n_neg,
+                "pvalue": m.pvalue,
+                "qvalue": m.qvalue,
+                "n_instances": len(m.instances),
+            }
+            for i, m in enumerate(motifs)
+        ],
+        columns=[
+            "motif",
+            "consensus",
+            "seed",
+            "members",
+            "n_pos",
+            "n_neg",
+            "pvalue",
+            "qvalue",
+            "n_instances",
+        ],
+    )
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+
+
+def run_viz(
+    model_dir: str | os.PathLike,
+    test_tsv: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    task: str = "",
+    seed: int | None = None,
+    config=None,
+    max_sequences: int = 2000,
+    n_heatmap_sequences: int = 10,
+    positive_label: int = 1,
+    motif: dict | None = None,
+    batch_size: int = 32,
+    dpi: int = 150,
+) -> list[Motif]:
+    """Attention, heatmap and motifs of one fine-tuned model on (a sample of) its test split."""
+    out_dir = Path(out_dir)
+    params = {**MOTIF_DEFAULTS, **(motif or {})}
+    model, k = load_classifier(model_dir)
+    split = read_task_split(test_tsv)
+    rows = _sample_rows(len(split), max_sequences, 0 if seed is None else seed)
+    seqs = [clean_sequence(split["sequence"].iloc[r], f"{test_tsv}: row {r + 1}") for r in rows]
+    labels = split["label"].to_numpy()[rows].astype(np.int64)
+    scores, probs = attention_scores(model, k, seqs, batch_size=batch_size)
+    stacked = stack_scores(scores)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out_dir / "attention.npz") as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(
+            fh,
+            scores=stacked,
+            labels=labels,
+            probs=probs.astype(np.float32),
+            rows=rows.astype(np.int64),
+            sequences=np.array(seqs),
+        )
+    pcol = min(positive_label, probs.shape[1] - 1)
+    table = pd.DataFrame(
+        {
+            "row": rows,
+            "label": labels,
+            "prob_positive": probs[:, pcol],
+            "sequence": seqs,
+            "scores": [",".join(f"{v:.4g}" for v in s) for s in scores],
+        }
+    )
+    with atomic_path(out_dir / "attention.tsv") as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+
+    pos = np.flatnonzero(labels == positive_label)
+    top = pos[np.argsort(-probs[pos, pcol], kind="stable")][:n_heatmap_sequences]
+    names = [f"row {rows[i]} (p={probs[i, pcol]:.2f})" for i in top]
+    title = f"{task} DNABERT-{k}: [CLS] attention, last layer"
+    found = find_motifs(seqs, scores, labels, positive_label=positive_label, **params)
+    write_motifs(found, out_dir / "motifs.tsv")
+    with style():
+        save_figure(
+            plot_attention_heatmap(stacked[top], names, title),
+            out_dir / "attention_heatmap",
+            dpi=dpi,
+        )
+        save_figure(
+            plot_logos(found, f"{task} DNABERT-{k}: motifs from attention"),
+            out_dir / "motif_logos",
+            dpi=dpi,
+        )
+    record = provenance(
+        config,
+        seed,
+        task=task,
+        k=k,
+        model_dir=str(model_dir),
+        test=str(test_tsv),
+        n_sequences=len(seqs),
+        motif=params,
+    )
+    record.pop("created", None)
+    write_json(out_dir / "viz.json", record)
+    log.info("%s: %d sequences, %d motifs -> %s", task, len(seqs), len(found), out_dir)
+    return found
+
+
+def plot_ism(tables: list[tuple[str, str, pd.DataFrame]], title: str):
+    """One ``(4, L)`` delta heatmap per sequence (rows ACGT, blue = lower probability)."""
+    import matplotlib.pyplot as plt
+
+    n = max(len(tables), 1)
+    fig, axes = plt.subplots(n, 1, figsize=(9, 1.3 * n + 0.8), squeeze=False, layout="constrained")
+    if not tables:
+        note(axes[0, 0], "no sequences for mutagenesis")
+        return fig
+    vmax = max(float(t["delta"].abs().max() or 0) for _, _, t in tables) or 1e-6
+    for ax, (name, seq, t) in zip(axes[:, 0], tables, strict=True):
+        im = ax.imshow(
+            delta_matrix(t, len(seq)),
+            aspect="auto",
+            cmap="RdBu_r",
+            vmin=-vmax,
+            vmax=vmax,
+            interpolation="nearest",
+        )
+        ax.set_yticks(range(4), list("ACGT"))
+        ax.set_title(f"{name}: P(ref)={t['p_ref'].iloc[0]:.3f}" if len(t) else name, fontsize=8)
+    axes[-1, 0].set_xlabel("position (0-based)")
+    fig.colorbar(im, ax=axes[:, 0].tolist(), label="Δ P(positive)", fraction=0.03)
+    fig.suptitle(title)
+    return fig
+
+
+def run_ism(
+    model_dir: str | os.PathLike,
+    test_tsv: str | os.PathLike | None,
+    out_dir: str | os.PathLike,
+    *,
+    task: str = "",
+    seed: int | None = None,
+    config=None,
+    sequences: list[str] | None = None,
+    max_sequences: int = 5,
+    target_class: int = 1,
+    batch_size: int = 64,
+    dpi: int = 150,
+) -> pd.DataFrame:
+    """ISM of ``sequences`` (or the test split's positives, up to ``max_sequences``)."""
+    out_dir = Path(out_dir)
+    model, k = load_classifier(model_dir)
+    if sequences:
+        named = [
+            (f"config{i + 1}", clean_sequence(s, f"report.ism.sequences[{i}]"))
+            for i, s in enumerate(sequences[:max_sequences])
+        ]
+    elif test_tsv is None:
+        raise ValueError("run_ism needs sequences or a test split (test_tsv)")
+    else:
+        split = read_task_split(test_tsv)
+        pos = np.flatnonzero(split["label"].to_numpy() == target_class)[:max_sequences]
+        named = [
+            (f"row{r}", clean_sequence(split["sequence"].iloc[r], f"{test_tsv}: row {r + 1}"))
+            for r in pos
+        ]
+    predict = classifier_predictor(model, k, target_class, batch_size=batch_size)
+    tables = []
+    for name, seq in named:
+        t = ism(seq, predict, batch_size=batch_size)
+        tables.append((name, seq, t))
+    full = (
+        pd.concat([t.assign(sequence_id=name) for name, _, t in tables], ignore_index=True)
+        if tables
+        else pd.DataFrame(columns=["pos", "ref", "alt", "p_ref", "p_alt", "delta", "sequence_id"])
+    )
+    full = full[["sequence_id", "pos", "ref", "alt", "p_ref", "p_alt", "delta"]]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out_dir / "ism.tsv") as tmp:
+        full.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    with style():
+        save_figure(
+            plot_ism(tables, f"{task} DNABERT-{k}: in-silico mutagenesis"),
+            out_dir / "ism_heatmap",
+            dpi=dpi,
+        )
+    record = provenance(
+        config,
+        seed,
+        task=task,
+        k=k,
+        model_dir=str(model_dir),
+        sequences={name: seq for name, seq in named},
+        target_class=target_class,
+    )
+    record.pop("created", None)
+    write_json(out_dir / "ism.json", record)
+    return full

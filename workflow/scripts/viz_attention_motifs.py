@@ -1,0 +1,25 @@
+"""Snakemake adapter for rule viz_attention_motifs: calls dnabert.viz.run_viz."""
+
+import logging
+from pathlib import Path
+
+from dnabert.viz import run_viz
+
+logging.basicConfig(
+    filename=snakemake.log[0],
+    level=logging.INFO,
+    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+)
+report = snakemake.params.report
+run_viz(
+    snakemake.params.model_dir,
+    snakemake.input.test,
+    Path(snakemake.output.npz).parent,
+    task=snakemake.wildcards.task,
+    seed=int(snakemake.wildcards.seed),
+    config=snakemake.config,
+    max_sequences=report["viz_max_sequences"],
+    n_heatmap_sequences=report["n_heatmap_sequences"],
+    motif=report["motif"],
+    dpi=report["dpi"],
+)
