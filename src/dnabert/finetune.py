@@ -41,8 +41,8 @@ import torch
 
 from dnabert.evaluate import compute_metrics, write_run
 from dnabert.provenance import atomic_path
-from dnabert.train import TrainConfig, resolve_precision, train
 from dnabert.tokenizer import CLS_ID, PAD_ID, SEP_ID, add_special_tokens, encode_batch
+from dnabert.train import TrainConfig, resolve_precision, train
 
 log = logging.getLogger(__name__)
 
