@@ -21,6 +21,7 @@ include: "workflow/rules/splice.smk"
 include: "workflow/rules/tfbs.smk"
 include: "workflow/rules/tokenize.smk"
 include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/finetune.smk"
 
 
 rule all:
@@ -28,3 +29,5 @@ rule all:
     input:
         get_final_targets,
         get_tf_targets,
+        get_finetune_targets,
+        "results/report/metrics.tsv",

@@ -162,6 +162,7 @@ def write_metrics_tables(
     table: str | os.PathLike,
     summary: str | os.PathLike,
     wilcoxon_table: str | os.PathLike,
+    wilcoxon_metrics: Iterable[str] = WILCOXON_METRICS,
 ) -> pd.DataFrame:
     """Write ``metrics.tsv``, ``metrics_summary.tsv`` and ``tf_wilcoxon.tsv`` (atomically)."""
     from dnabert.provenance import atomic_path
@@ -170,7 +171,7 @@ def write_metrics_tables(
     for frame, path in (
         (df, table),
         (summarize_seeds(df), summary),
-        (tf_wilcoxon(df), wilcoxon_table),
+        (tf_wilcoxon(df, wilcoxon_metrics), wilcoxon_table),
     ):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:

@@ -107,11 +107,17 @@ def get_tf_targets(wildcards):
 
 def get_final_targets(wildcards):
     """The final targets, stage by stage as configured (the TF tasks come from get_tf_targets)."""
-    targets = [f"{GENOME_FA}.fai", CHROM_SIZES, CANONICAL]
-    if len(DOWNLOADS) > 1:
-        targets.append(f"results/qc/{GENOME}.chromosome_names.json")
+    # Fine-tuning custom tasks from a given model (finetune.init_from) needs no genome at all.
+    own_model = bool(config["finetune"]["init_from"])
+    targets = []
+    if config["datasets"]["tasks"] or not own_model:
+        targets += [f"{GENOME_FA}.fai", CHROM_SIZES, CANONICAL]
+        if len(DOWNLOADS) > 1:
+            targets.append(f"results/qc/{GENOME}.chromosome_names.json")
     targets += expand("results/datasets/{task}/summary.json", task=dataset_tasks())
-    targets += expand("results/models/dnabert{k}", k=config["tokenize"]["k"])
+    targets += expand("results/datasets/{task}/summary.json", task=list(CUSTOM_TASKS))
+    if not own_model:
+        targets += expand("results/models/dnabert{k}", k=config["tokenize"]["k"])
     return targets
 
 
@@ -201,3 +207,79 @@ def get_tf_blacklist(wildcards):
 def get_corpus_dir(wildcards, input):
     """The corpus directory results/pretrain/k{k}, derived from the rule's input."""
     return os.path.dirname(input.train_bin)
+
+
+# --- fine-tuning, custom tasks and the metrics table ---
+
+from dnabert.datasets.custom import check_custom_task_names
+
+try:
+    check_custom_task_names(config)
+except ValueError as exc:
+    raise WorkflowError(str(exc)) from None
+
+CUSTOM_TASKS = config["custom_tasks"]
+# Matches only the configured custom task names ("(?!)" never matches: no custom tasks).
+CUSTOM_TASK_PATTERN = "|".join(re.escape(name) for name in CUSTOM_TASKS) or "(?!)"
+FINETUNE_RUN = "results/finetune/{task}/dnabert{k}/seed{seed}"
+
+
+def get_custom_task_files(wildcards):
+    """The user's train/dev/test files of custom task {task}."""
+    spec = CUSTOM_TASKS[wildcards.task]
+    return {split: spec[split] for split in ("train", "dev", "test")}
+
+
+def get_custom_task_spec(wildcards):
+    return CUSTOM_TASKS[wildcards.task]
+
+
+def _is_tf_task(task):
+    return task == "tf" or task.startswith("tf_")
+
+
+def get_finetune_tasks(with_tf=False):
+    """Tasks to fine-tune on: finetune.tasks, or every configured task plus the custom ones.
+
+    With with_tf, 'tf' expands to every selected TF experiment (checkpoint-dependent).
+    """
+    requested = config["finetune"]["tasks"]
+    if requested is None:
+        requested = [*config["datasets"]["tasks"], *CUSTOM_TASKS]
+    tasks = [task for task in requested if not _is_tf_task(task)]
+    if with_tf:
+        if "tf" in requested:
+            tasks += get_tf_tasks()
+        tasks += [t for t in requested if t.startswith("tf_") and t not in tasks]
+    return tasks
+
+
+def _finetune_metrics(tasks):
+    return expand(
+        f"{FINETUNE_RUN}/metrics.json",
+        task=tasks,
+        k=config["tokenize"]["k"],
+        seed=config["seeds"],
+    )
+
+
+def get_finetune_targets(wildcards):
+    """metrics.json of every non-TF fine-tuning run (TF runs: see get_finetune_metrics)."""
+    return _finetune_metrics(get_finetune_tasks())
+
+
+def get_finetune_metrics(wildcards):
+    """metrics.json of every fine-tuning run, TF tasks included (checkpoint-aware)."""
+    return _finetune_metrics(get_finetune_tasks(with_tf=True))
+
+
+def get_all_metrics(wildcards):
+    """Every metrics.json the metrics table collects: fine-tuning plus baselines."""
+    # get_baseline_metrics comes with the baselines stage; without it there are no baseline runs.
+    baseline_metrics = globals().get("get_baseline_metrics", lambda wildcards: [])
+    return get_finetune_metrics(wildcards) + baseline_metrics(wildcards)
+
+
+def get_pretrained_model(wildcards):
+    """The model fine-tuning starts from: finetune.init_from, else results/models/dnabert{k}."""
+    return config["finetune"]["init_from"] or f"results/models/dnabert{wildcards.k}"
