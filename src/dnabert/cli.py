@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "dnabert.commands.splicetf",
     "dnabert.commands.pretrain",
     "dnabert.commands.tokenize",
+    "dnabert.commands.finetune",
 ]
 
 
