@@ -100,7 +100,11 @@ def test_import_keeps_splits_and_writes_summary(tmp_path):
         assert (df["end"] == df["sequence"].str.len()).all()
     saved = json.loads((out / "summary.json").read_text())
     assert saved == json.loads(json.dumps(summary))
-    assert saved["splits"]["train"]["length"] == {"min": 40, "max": 42, "mean": pytest.approx(41.0, abs=0.1)}
+    assert saved["splits"]["train"]["length"] == {
+        "min": 40,
+        "max": 42,
+        "mean": pytest.approx(41.0, abs=0.1),
+    }
     assert saved["lengths_consistent"] is False
     assert saved["shared_between_splits"] == 0
     assert saved["provenance"]["code_version"]
