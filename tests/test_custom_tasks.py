@@ -178,3 +178,15 @@ def test_custom_gue_task_runs_end_to_end_through_snakemake(repo, tmp_path):
     assert metrics["pretrained"] == str(pretrained)
     summary = pd.read_csv(work / "results/report/metrics_summary.tsv", sep="\t")
     assert summary["n_seeds"].tolist() == [2]
+
+
+def test_config_schema_fills_custom_task_defaults():
+    from dnabert.config import ConfigError, validate_config
+
+    base = {"genome": {"name": "g", "fasta": {"url": "x.fa"}}}
+    cfg = validate_config({**base, "custom_tasks": {"t1": {"train": "a", "dev": "b", "test": "c"}}})
+    assert cfg["custom_tasks"]["t1"]["format"] == "auto"
+    assert cfg["custom_tasks"]["t1"]["baselines"] == []
+    assert cfg["finetune"]["lr"] == 2e-4 and cfg["finetune"]["init_from"] is None
+    with pytest.raises(ConfigError, match="custom_tasks.t1.*'test' is a required property"):
+        validate_config({**base, "custom_tasks": {"t1": {"train": "a", "dev": "b"}}})
