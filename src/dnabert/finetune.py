@@ -85,8 +85,9 @@ def load_split(
     df = read_task_split(path)
     if max_examples is not None and len(df) > max_examples:
         keep = np.sort(np.random.default_rng(seed).permutation(len(df))[:max_examples])
-        df = df.iloc[keep].reset_index(drop=True)
+        df = df.iloc[keep]
     records = [f"{path}: line {i + 2}" for i in df.index]  # header is line 1
+    df = df.reset_index(drop=True)
     ids = encode_batch(df["sequence"].tolist(), k, records=records)
     labels = df["label"].to_numpy(dtype=np.int64)
     extra = df.drop(columns=["sequence", "label"])
