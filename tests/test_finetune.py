@@ -183,3 +183,16 @@ def test_long_inputs_are_scored_by_sub_windows(trained, tmp_path):
     acc_first = float(((p_first[:, 1] > 0.5) == labels).mean())
     assert acc_max > 0.8, acc_max
     assert acc_first < 0.7, acc_first
+
+
+def test_balanced_batches_draw_classes_equally():
+    from dnabert.finetune import balanced_batches
+
+    labels = np.array([0] * 950 + [1] * 50)
+    sample = balanced_batches(labels, 100, seed=0)
+    drawn = np.concatenate([np.asarray(b) for b in sample(0)])
+    assert drawn.size == 1000
+    assert 0.4 < labels[drawn].mean() < 0.6  # ~half positives although 5% in the data
+    again = np.concatenate([np.asarray(b) for b in sample(0)])
+    assert np.array_equal(drawn, again)  # the same epoch gives the same batches
+    assert not np.array_equal(drawn, np.concatenate([np.asarray(b) for b in sample(1)]))

@@ -156,6 +156,28 @@ class FinetuneCollator:
         self.rng.bit_generator.state = state["rng"]
 
 
+def balanced_batches(labels: np.ndarray, batch_size: int, seed: int):
+    """Batch sampler (``epoch -> index lists``) that draws every class equally often.
+
+    Each epoch draws ``len(labels)`` indices with replacement, each with probability
+    ``1 / (n_classes * count(its class))`` (seeded by ``seed`` and the epoch), cut into batches of
+    ``batch_size``. For imbalanced tasks (promscan: few positive windows) so that a short run does
+    not settle on the majority class.
+    """
+    labels = np.asarray(labels)
+    counts = np.bincount(labels)
+    present = counts > 0
+    weights = 1.0 / (present.sum() * counts[labels])
+    n = labels.size
+
+    def sample(epoch: int):
+        idx = np.random.default_rng([seed, epoch]).choice(n, size=n, replace=True, p=weights)
+        for i in range(0, n, batch_size):
+            yield idx[i : i + batch_size].tolist()
+
+    return sample
+
+
 def aggregate(probs: np.ndarray, owner: np.ndarray, n: int, how: str = "max") -> np.ndarray:
     """Combine sub-window probabilities ``(P, C)`` into per-sequence probabilities ``(n, C)``;
     ``owner[p]`` is the sequence of sub-window ``p``.
@@ -345,12 +367,14 @@ def finetune(
         return {name: v for name, v in metrics.items() if name != "n_test"}
 
     run_config = {"task": task, "k": k, "seed": seed, "finetune": c, "config": config}
+    sampler = balanced_batches(train_set.labels, cfg.batch_size, seed) if c["balance"] else None
     result = train(
         model,
         train_set,
         collator,
         cfg,
         work_dir,
+        batch_sampler=sampler,
         eval_fn=eval_fn,
         run_config=run_config,
     )
