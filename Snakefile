@@ -26,6 +26,7 @@ include: "workflow/rules/tokenize.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/finetune.smk"
 
 
 rule all:
@@ -36,3 +37,5 @@ rule all:
         get_baseline_targets,
         get_tf_baseline_targets,
         get_report_targets,
+        get_finetune_targets,
+        "results/report/metrics.tsv",

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "dnabert.commands.tokenize",
     "dnabert.commands.baselines",
     "dnabert.commands.report",
+    "dnabert.commands.finetune",
 ]
 
 

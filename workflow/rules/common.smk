@@ -116,11 +116,17 @@ def get_tf_targets(wildcards):
 
 def get_final_targets(wildcards):
     """The final targets, stage by stage as configured (the TF tasks come from get_tf_targets)."""
-    targets = [f"{GENOME_FA}.fai", CHROM_SIZES, CANONICAL]
-    if len(DOWNLOADS) > 1:
-        targets.append(f"results/qc/{GENOME}.chromosome_names.json")
+    # Fine-tuning custom tasks from a given model (finetune.init_from) needs no genome at all.
+    own_model = bool(config["finetune"]["init_from"])
+    targets = []
+    if config["datasets"]["tasks"] or not own_model:
+        targets += [f"{GENOME_FA}.fai", CHROM_SIZES, CANONICAL]
+        if len(DOWNLOADS) > 1:
+            targets.append(f"results/qc/{GENOME}.chromosome_names.json")
     targets += expand("results/datasets/{task}/summary.json", task=dataset_tasks())
-    targets += expand("results/models/dnabert{k}", k=config["tokenize"]["k"])
+    targets += expand("results/datasets/{task}/summary.json", task=list(CUSTOM_TASKS))
+    if not own_model:
+        targets += expand("results/models/dnabert{k}", k=config["tokenize"]["k"])
     return targets
 
 
@@ -243,10 +249,6 @@ def _baseline_metrics(tasks):
     ]
 
 
-def _custom_tasks():
-    return list(config.get("custom_tasks") or {})
-
-
 def _tf_tasks():
     """TF task names (checkpoint-aware): every selected experiment for 'tf', else those named."""
     if not is_tf_requested():
@@ -261,7 +263,7 @@ def get_baseline_targets(wildcards):
 
     TF tasks are in get_tf_baseline_targets (checkpoint-aware, kept apart so that this part
     of the DAG stays visible before the TF selection has run)."""
-    tasks = dataset_tasks() + get_extra_dataset_tasks() + _custom_tasks()
+    tasks = dataset_tasks() + get_extra_dataset_tasks() + list(CUSTOM_TASKS)
     targets = _baseline_metrics(tasks)
     if "promid" in baselines_for_task("promscan", config) and "promscan" in tasks:
         targets += expand(
@@ -278,7 +280,9 @@ def get_tf_baseline_targets(wildcards):
 
 def get_baseline_metrics(wildcards=None):
     """Every baseline metrics.json (TF tasks included: checkpoint-aware), for collect_metrics."""
-    tasks = dataset_tasks() + get_extra_dataset_tasks() + _custom_tasks() + _tf_tasks()
+    tasks = (
+        dataset_tasks() + get_extra_dataset_tasks() + list(CUSTOM_TASKS) + _tf_tasks()
+    )
     return _baseline_metrics(tasks)
 
 
@@ -399,3 +403,88 @@ def get_report_targets(wildcards):
         _viz_tasks(with_tf=False), ["motif_logos.png", "ism_heatmap.png"]
     )
     return targets
+
+
+# --- fine-tuning, custom tasks and the metrics table ---
+
+from dnabert.datasets.custom import check_custom_task_names
+
+try:
+    check_custom_task_names(config)
+except ValueError as exc:
+    raise WorkflowError(str(exc)) from None
+
+CUSTOM_TASKS = config["custom_tasks"]
+# Matches only the configured custom task names ("(?!)" never matches: no custom tasks).
+CUSTOM_TASK_PATTERN = "|".join(re.escape(name) for name in CUSTOM_TASKS) or "(?!)"
+FINETUNE_RUN = "results/finetune/{task}/dnabert{k}/seed{seed}"
+
+
+def get_custom_task_files(wildcards):
+    """The user's train/dev/test files of custom task {task}."""
+    spec = CUSTOM_TASKS[wildcards.task]
+    return {split: spec[split] for split in ("train", "dev", "test")}
+
+
+def get_custom_task_spec(wildcards):
+    return CUSTOM_TASKS[wildcards.task]
+
+
+def _is_tf_task(task):
+    return task == "tf" or task.startswith("tf_")
+
+
+def get_finetune_tasks(with_tf=False):
+    """Tasks to fine-tune on: finetune.tasks, or every configured task plus the custom ones.
+
+    With with_tf, 'tf' expands to every selected TF experiment (checkpoint-dependent).
+    """
+    requested = config["finetune"]["tasks"]
+    if requested is None:  # every task, the derived splice_rc and the custom ones
+        requested = [
+            *config["datasets"]["tasks"],
+            *get_extra_dataset_tasks(),
+            *CUSTOM_TASKS,
+        ]
+    tasks = [task for task in requested if not _is_tf_task(task)]
+    if with_tf:
+        if "tf" in requested:
+            tasks += get_tf_tasks()
+        tasks += [t for t in requested if t.startswith("tf_") and t not in tasks]
+    return tasks
+
+
+def _finetune_metrics(tasks):
+    return expand(
+        f"{FINETUNE_RUN}/metrics.json",
+        task=tasks,
+        k=config["tokenize"]["k"],
+        seed=config["seeds"],
+    )
+
+
+def get_finetune_targets(wildcards):
+    """metrics.json of every non-TF fine-tuning run (TF runs: see get_finetune_metrics), and
+    DNABERT's promscan TSS calls, scored exactly as PromID's."""
+    tasks = get_finetune_tasks()
+    targets = _finetune_metrics(tasks)
+    if "promscan" in tasks:
+        targets += get_promscan_tss_calls(
+            "finetune", [f"dnabert{k}" for k in config["tokenize"]["k"]]
+        )
+    return targets
+
+
+def get_finetune_metrics(wildcards):
+    """metrics.json of every fine-tuning run, TF tasks included (checkpoint-aware)."""
+    return _finetune_metrics(get_finetune_tasks(with_tf=True))
+
+
+def get_all_metrics(wildcards):
+    """Every metrics.json the metrics table collects: fine-tuning plus baselines."""
+    return get_finetune_metrics(wildcards) + get_baseline_metrics(wildcards)
+
+
+def get_pretrained_model(wildcards):
+    """The model fine-tuning starts from: finetune.init_from, else results/models/dnabert{k}."""
+    return config["finetune"]["init_from"] or f"results/models/dnabert{wildcards.k}"

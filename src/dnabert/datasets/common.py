@@ -182,21 +182,50 @@ def write_task(
     kept, dedup = deduplicate(df)
     split = assign_splits(kept, split_cfg, seed, group_col=group_col)
     parts = {name: kept.loc[split == name] for name in SPLITS}
+    summary: dict[str, Any] = {
+        "n_input": int(len(df)),
+        "n_written": int(len(kept)),
+        "dropped_duplicates": dedup["duplicates"],
+        "dropped_conflicting_sequences": dedup["conflicting_sequences"],
+        "dropped_conflicting_rows": dedup["conflicting_rows"],
+        "split": dict(split_cfg, group_col=group_col),
+        **(extra_summary or {}),
+    }
+    return write_splits(parts, out_dir, task=task, config=config, seed=seed, extra_summary=summary)
+
+
+def count_shared(parts: dict[str, pd.DataFrame]) -> int:
+    """Number of distinct sequences that occur in more than one of the given splits."""
     seen: dict[str, str] = {}
     shared = set()
     for name, part in parts.items():
         for s in part["sequence"]:
             if seen.setdefault(s, name) != name:
                 shared.add(s)
+    return len(shared)
+
+
+def write_splits(
+    parts: dict[str, pd.DataFrame],
+    out_dir: str | Path,
+    *,
+    task: str,
+    config: dict | None = None,
+    seed: int | None = None,
+    extra_summary: dict | None = None,
+) -> dict:
+    """Write already-split frames ``{"train": df, "dev": df, "test": df}`` as
+    ``{out_dir}/{split}.tsv`` plus ``summary.json``, atomically, without de-duplicating or
+    re-splitting (:func:`write_task` does those first; imported user tasks keep their splits).
+
+    Frames hold :data:`COLUMNS` first (extra columns after). ``summary.json``: ``task``,
+    ``shared_between_splits`` (:func:`count_shared`), ``overall`` and per-split counts per class,
+    GC and length, ``extra_summary`` merged at the top level, provenance. Returns the summary.
+    """
+    kept = pd.concat(list(parts.values()), ignore_index=True)
     summary: dict[str, Any] = {
         "task": task,
-        "n_input": int(len(df)),
-        "n_written": int(len(kept)),
-        "dropped_duplicates": dedup["duplicates"],
-        "dropped_conflicting_sequences": dedup["conflicting_sequences"],
-        "dropped_conflicting_rows": dedup["conflicting_rows"],
-        "shared_between_splits": len(shared),
-        "split": dict(split_cfg, group_col=group_col),
+        "shared_between_splits": count_shared(parts),
         "overall": _summary_block(kept),
         "splits": {name: _summary_block(part) for name, part in parts.items()},
     }

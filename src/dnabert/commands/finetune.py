@@ -1,0 +1,125 @@
+"""Commands: ``dnabert finetune``, ``dnabert import-task``, ``dnabert collect-metrics`` and
+``dnabert bench-inference``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "finetune",
+        help="fine-tune DNABERT-k on one task directory and seed",
+        description=(
+            "Fine-tune a BertForSequenceClassification from a pretrained DNABERT directory on "
+            "TASK_DIR/{train,dev,test}.tsv; writes OUT_DIR/metrics.json, predictions.tsv and "
+            "model/. Resumes from OUT_DIR.work when present."
+        ),
+    )
+    p.add_argument("--task-dir", required=True, help="results/datasets/{task}")
+    p.add_argument("--pretrained", required=True, help="Hugging Face DNABERT directory")
+    p.add_argument("--k", type=int, required=True, choices=[3, 4, 5, 6])
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out-dir", required=True, help="run directory to write")
+    p.add_argument("--task", help="task name recorded in metrics.json (default: TASK_DIR name)")
+    p.add_argument("--config", help="YAML config; its finetune section and max_length are used")
+    p.add_argument("--max-steps", type=int, help="override finetune.max_steps")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda (default auto)")
+    p.set_defaults(func=run_finetune)
+
+    i = sub.add_parser(
+        "import-task",
+        help="import a user's GUE or DNABERT-format task into the project's layout",
+        description=(
+            "Validate TRAIN/DEV/TEST (GUE 'sequence,label' CSV or DNABERT k-mer TSV, with "
+            "header) and write OUT_DIR/{train,dev,test}.tsv + summary.json, keeping the splits."
+        ),
+    )
+    i.add_argument("--name", required=True, help="task name (not a built-in task name)")
+    i.add_argument("--train", required=True)
+    i.add_argument("--dev", required=True)
+    i.add_argument("--test", required=True)
+    i.add_argument("--format", default="auto", choices=["auto", "gue", "dnabert"])
+    i.add_argument("--out-dir", required=True, help="results/datasets/{name}")
+    i.set_defaults(func=run_import)
+
+    c = sub.add_parser(
+        "collect-metrics",
+        help="build metrics.tsv, metrics_summary.tsv and tf_wilcoxon.tsv from metrics.json files",
+    )
+    c.add_argument("metrics", nargs="+", help="metrics.json files")
+    c.add_argument("--out-dir", required=True, help="directory for the three tables")
+    c.set_defaults(func=run_collect)
+
+    b = sub.add_parser(
+        "bench-inference",
+        help="inference throughput (sequences/s) of the demo model and BERT-base, 101/300 bp",
+    )
+    b.add_argument("--device", default="auto")
+    b.add_argument("--n", type=int, default=256, help="sequences per measurement")
+    b.add_argument("--presets", default="demo,base", help="comma-separated: demo, base")
+    b.set_defaults(func=run_bench)
+
+
+def run_finetune(args) -> int:
+    from dnabert.config import load_config
+    from dnabert.finetune import finetune
+    from dnabert.train import EXIT_PREEMPTED, Preempted
+
+    config = load_config(args.config) if args.config else None
+    ft_cfg = dict(config["finetune"]) if config else {}
+    if args.max_steps is not None:
+        ft_cfg["max_steps"] = args.max_steps
+    max_length = config["tokenize"]["max_length"] if config else 512
+    task = args.task or Path(args.task_dir).name
+    try:
+        finetune(
+            args.task_dir,
+            args.pretrained,
+            args.out_dir,
+            task=task,
+            k=args.k,
+            seed=args.seed,
+            ft_cfg=ft_cfg,
+            config=config,
+            max_length=max_length,
+            device=args.device,
+        )
+    except Preempted as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_PREEMPTED
+    return 0
+
+
+def run_import(args) -> int:
+    from dnabert.datasets.custom import import_custom_task
+
+    spec = {"train": args.train, "dev": args.dev, "test": args.test, "format": args.format}
+    summary = import_custom_task(args.name, spec, args.out_dir, config={"custom_tasks": spec})
+    counts = {name: block["n"] for name, block in summary["splits"].items()}
+    print(f"{args.name}: {counts}; shared between splits: {summary['shared_between_splits']}")
+    return 0
+
+
+def run_collect(args) -> int:
+    from dnabert.metrics_table import write_metrics_tables
+
+    out = Path(args.out_dir)
+    df = write_metrics_tables(
+        args.metrics,
+        out / "metrics.tsv",
+        out / "metrics_summary.tsv",
+        out / "tf_wilcoxon.tsv",
+    )
+    print(f"{len(df)} runs -> {out}")
+    return 0
+
+
+def run_bench(args) -> int:
+    bench = Path(__file__).resolve().parents[3] / "benchmarks" / "bench_inference.py"
+    if not bench.exists():
+        raise FileNotFoundError(f"{bench}: benchmark script not found (run from a checkout)")
+    cmd = [sys.executable, str(bench), "--device", args.device, "--n", str(args.n)]
+    return subprocess.call([*cmd, "--presets", args.presets])

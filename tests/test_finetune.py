@@ -1,0 +1,198 @@
+"""Fine-tuning: a tiny BERT learns a planted motif, model selection, long-input sub-windows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from dnabert.finetune import (
+    FinetuneCollator,
+    aggregate,
+    finetune,
+    load_classifier,
+    predict,
+)
+from dnabert.tokenizer import CLS_ID, SEP_ID, DNATokenizer, encode
+
+MOTIF = "GGGGCCCC"
+
+
+def make_pretrained(path, k=3, max_positions=64, seed=0):
+    """A tiny random BertForMaskedLM + vocab.txt standing in for results/models/dnabert{k}."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=4**k + 5,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=max_positions,
+        pad_token_id=0,
+    )
+    BertForMaskedLM(config).save_pretrained(path)
+    DNATokenizer(k=k).save_pretrained(path)
+    return path
+
+
+def random_seq(rng, n):
+    return "".join(rng.choice(list("ACGT"), size=n))
+
+
+def planted_rows(n, length, rng, motif_at=None):
+    """Half positives with MOTIF (at ``motif_at`` or anywhere), half plain random sequences."""
+    rows = []
+    for i in range(n):
+        label = i % 2
+        seq = random_seq(rng, length)
+        while MOTIF in seq:
+            seq = random_seq(rng, length)
+        if label:
+            pos = motif_at if motif_at is not None else int(rng.integers(0, length - len(MOTIF)))
+            seq = seq[:pos] + MOTIF + seq[pos + len(MOTIF) :]
+        rows.append((seq, label, "chrT", i * 1000, i * 1000 + length, "+", "toy"))
+    return pd.DataFrame(
+        rows, columns=["sequence", "label", "chrom", "start", "end", "strand", "source"]
+    )
+
+
+def write_task_dir(path, n_train=384, n_eval=96, length=40, seed=1, motif_at=None):
+    rng = np.random.default_rng(seed)
+    path.mkdir(parents=True, exist_ok=True)
+    for name, n in (("train", n_train), ("dev", n_eval), ("test", n_eval)):
+        planted_rows(n, length, rng, motif_at).to_csv(path / f"{name}.tsv", sep="\t", index=False)
+    return path
+
+
+FAST = {
+    "lr": 2e-3,
+    "epochs": 4,
+    "batch_size": 32,
+    "dropout": 0.0,
+    "warmup_ratio": 0.1,
+    "patience": 0,
+    "ckpt_every": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One fine-tuning run on the planted-motif task, shared by several tests."""
+    root = tmp_path_factory.mktemp("ft")
+    pretrained = make_pretrained(root / "pretrained")
+    task = write_task_dir(root / "task")
+    out = root / "results" / "seed0"
+    torch.set_num_threads(1)
+    record = finetune(
+        task, pretrained, out, task="toy", k=3, seed=0, ft_cfg=FAST, config={"x": 1}, device="cpu"
+    )
+    return record, out, task
+
+
+def test_finetune_learns_planted_motif_and_writes_contract(trained):
+    record, out, _ = trained
+    assert record["accuracy"] > 0.85, record
+    assert record["mcc"] > 0.7
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("accuracy", "mcc", "auroc", "task", "model", "k", "seed", "config", "code_version"):
+        assert key in metrics
+    assert (metrics["task"], metrics["model"], metrics["k"], metrics["seed"]) == (
+        "toy", "dnabert", 3, 0,
+    )  # fmt: skip
+    assert metrics["config"]["finetune"]["lr"] == FAST["lr"]
+    assert metrics["inference_seqs_per_s"] > 0 and metrics["best_step"] >= 1
+    preds = pd.read_csv(out / "predictions.tsv", sep="\t")
+    assert len(preds) == metrics["n_test"] == 96
+    assert {"chrom", "start", "end", "strand"} <= set(preds.columns)
+    np.testing.assert_allclose(preds["prob_0"] + preds["prob_1"], 1.0, atol=1e-5)
+    # the work dir with checkpoints is gone; the fine-tuned model reloads and predicts the same
+    assert not out.with_name(out.name + ".work").exists()
+    model = load_classifier(out / "model", 3, 2, 0.0)
+    tok = DNATokenizer.from_pretrained(out / "model")
+    assert tok.k == 3
+    test = pd.read_csv(trained[2] / "test.tsv", sep="\t")
+    ids = [encode(s, 3) for s in test["sequence"][:8]]
+    probs = predict(model, ids, max_length=64)
+    np.testing.assert_allclose(probs[:, 1], preds["prob_1"][:8], atol=1e-4)
+
+
+def test_best_dev_checkpoint_is_kept(trained):
+    _, out, _ = trained
+    evals = pd.read_csv(out / "eval_log.csv")
+    metrics = json.loads((out / "metrics.json").read_text())
+    best = evals.loc[evals["mcc"].idxmax()]
+    assert metrics["best_step"] == int(best["step"])
+    assert metrics["best_dev"] == pytest.approx(best["mcc"])
+
+
+def test_vocab_size_must_match_k(tmp_path):
+    pretrained = make_pretrained(tmp_path / "m", k=3)
+    with pytest.raises(ValueError, match="vocab_size 69 does not match k=4"):
+        load_classifier(pretrained, 4, 2, 0.1)
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        load_classifier(tmp_path / "missing", 3, 2, 0.1)
+
+
+def test_collator_pads_to_multiple_of_8_and_crops_long_inputs():
+    collate = FinetuneCollator(max_length=16, long_train="centre")
+    short = np.arange(5, 10, dtype=np.uint16)  # 5 k-mers
+    long = np.arange(5, 35, dtype=np.uint16)  # 30 k-mers > 14
+    batch = collate([(short, 0), (long, 1)])
+    assert batch["input_ids"].shape == (2, 16)
+    assert batch["attention_mask"][0].sum() == 7  # CLS + 5 + SEP
+    row = batch["input_ids"][1].numpy()
+    assert row[0] == CLS_ID and row[-1] == SEP_ID
+    assert row[1:-1].tolist() == long[8:22].tolist()  # centred: (30 - 14) // 2 = 8
+    batch = collate([(short, 1)])
+    assert batch["input_ids"].shape == (1, 8)  # 7 tokens -> 8
+    assert batch["labels"].tolist() == [1]
+    rand = FinetuneCollator(max_length=16, long_train="random", seed=3)
+    state = rand.state_dict()
+    first = rand([(long, 1)])["input_ids"]
+    rand.load_state_dict(state)
+    assert torch.equal(rand([(long, 1)])["input_ids"], first)
+
+
+def test_aggregate_max_and_mean():
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    owner = np.array([0, 0, 1])
+    np.testing.assert_allclose(aggregate(probs, owner, 2, "max"), [[0.2, 0.8], [0.6, 0.4]])
+    np.testing.assert_allclose(aggregate(probs, owner, 2, "mean"), [[0.55, 0.45], [0.6, 0.4]])
+    three = np.array([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+    out = aggregate(three, np.array([0, 0]), 1, "max")
+    np.testing.assert_allclose(out.sum(1), 1.0)
+    assert out[0].argmax() == 2
+
+
+def test_long_inputs_are_scored_by_sub_windows(trained, tmp_path):
+    """The motif sits only in the last sub-window: max aggregation finds it, truncation would not."""
+    _, out, _ = trained
+    model = load_classifier(out / "model", 3, 2, 0.0)
+    rng = np.random.default_rng(5)
+    df = planted_rows(40, 150, rng, motif_at=135)  # 148 3-mers -> 3 sub-windows of <= 62
+    ids = [encode(s, 3) for s in df["sequence"]]
+    labels = df["label"].to_numpy()
+    p_max = predict(model, ids, max_length=64, aggregate_how="max")
+    p_first = predict(model, [x[:62] for x in ids], max_length=64)
+    acc_max = float(((p_max[:, 1] > 0.5) == labels).mean())
+    acc_first = float(((p_first[:, 1] > 0.5) == labels).mean())
+    assert acc_max > 0.8, acc_max
+    assert acc_first < 0.7, acc_first
+
+
+def test_balanced_batches_draw_classes_equally():
+    from dnabert.finetune import balanced_batches
+
+    labels = np.array([0] * 950 + [1] * 50)
+    sample = balanced_batches(labels, 100, seed=0)
+    drawn = np.concatenate([np.asarray(b) for b in sample(0)])
+    assert drawn.size == 1000
+    assert 0.4 < labels[drawn].mean() < 0.6  # ~half positives although 5% in the data
+    again = np.concatenate([np.asarray(b) for b in sample(0)])
+    assert np.array_equal(drawn, again)  # the same epoch gives the same batches
+    assert not np.array_equal(drawn, np.concatenate([np.asarray(b) for b in sample(1)]))

@@ -1,0 +1,85 @@
+# Fine-tuning DNABERT per task, k and seed (GPU), users' own tasks, and the metrics table.
+# Logic lives in dnabert.finetune, dnabert.datasets.custom and dnabert.metrics_table.
+# Checkpoints live in results/finetune/{task}/dnabert{k}/seed{seed}.work/ (not an output, so
+# Snakemake keeps it when the job fails); a rerun resumes there.
+
+
+rule import_custom_task:
+    input:
+        unpack(get_custom_task_files),
+    output:
+        train="results/datasets/{task}/train.tsv",
+        dev="results/datasets/{task}/dev.tsv",
+        test="results/datasets/{task}/test.tsv",
+        summary="results/datasets/{task}/summary.json",
+    log:
+        "logs/datasets/{task}.log",
+    benchmark:
+        "benchmarks/datasets/{task}.tsv"
+    wildcard_constraints:
+        task=CUSTOM_TASK_PATTERN,
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        spec=get_custom_task_spec,
+    script:
+        "../scripts/import_custom_task.py"
+
+
+rule finetune_dnabert:
+    input:
+        train="results/datasets/{task}/train.tsv",
+        dev="results/datasets/{task}/dev.tsv",
+        test="results/datasets/{task}/test.tsv",
+        summary="results/datasets/{task}/summary.json",
+        pretrained=get_pretrained_model,
+    output:
+        metrics=f"{FINETUNE_RUN}/metrics.json",
+        predictions=f"{FINETUNE_RUN}/predictions.tsv",
+        model=directory(f"{FINETUNE_RUN}/model"),
+    log:
+        "logs/finetune/{task}/dnabert{k}/seed{seed}.log",
+    benchmark:
+        "benchmarks/finetune/{task}/dnabert{k}/seed{seed}.tsv"
+    wildcard_constraints:
+        k="[3-6]",
+        seed="[0-9]+",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=720,
+        gpu=1,
+    params:
+        finetune=config["finetune"],
+        max_length=config["tokenize"]["max_length"],
+    script:
+        "../scripts/finetune_dnabert.py"
+
+
+rule collect_metrics:
+    input:
+        get_all_metrics,
+    output:
+        table="results/report/metrics.tsv",
+        summary="results/report/metrics_summary.tsv",
+        wilcoxon="results/report/tf_wilcoxon.tsv",
+    log:
+        "logs/report/collect_metrics.log",
+    benchmark:
+        "benchmarks/report/collect_metrics.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        wilcoxon_metrics=["accuracy", "f1"],
+    script:
+        "../scripts/collect_metrics.py"

@@ -1,0 +1,15 @@
+"""Snakemake adapter: the metrics table over all runs (dnabert.metrics_table)."""
+
+import logging
+
+from dnabert.metrics_table import write_metrics_tables
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+df = write_metrics_tables(
+    list(snakemake.input),
+    snakemake.output.table,
+    snakemake.output.summary,
+    snakemake.output.wilcoxon,
+    wilcoxon_metrics=snakemake.params.wilcoxon_metrics,
+)
+logging.info("collected %d runs", len(df))

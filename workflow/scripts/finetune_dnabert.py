@@ -1,0 +1,26 @@
+"""Snakemake adapter: fine-tune DNABERT-k on one task and seed (dnabert.finetune.finetune)."""
+
+import logging
+from pathlib import Path
+
+import torch
+
+from dnabert.finetune import finetune
+
+logging.basicConfig(
+    filename=snakemake.log[0],
+    level=logging.INFO,
+    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+)
+torch.set_num_threads(snakemake.threads)
+finetune(
+    Path(snakemake.input.train).parent,
+    snakemake.input.pretrained,
+    Path(snakemake.output.metrics).parent,
+    task=snakemake.wildcards.task,
+    k=int(snakemake.wildcards.k),
+    seed=int(snakemake.wildcards.seed),
+    ft_cfg=dict(snakemake.params.finetune),
+    config=snakemake.config,
+    max_length=snakemake.params.max_length,
+)
