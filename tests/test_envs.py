@@ -153,12 +153,13 @@ def rule_entries(rule) -> tuple[list[Path | str], set[str]]:
     executables = set()
     shell = rule.shellcmd or ""
     entries += re.findall(r"-m\s+(dnabert[\w.]*)", shell)
-    # Python scripts named in the command or passed in through params (workflow.source_path)
+    # Python scripts named in the command (e.g. {SCRIPTS}/x.py) or passed in through params
     params = getattr(rule, "params", None) or []
     texts = [shell, *(value for value in params if isinstance(value, str))]
     for text in texts:
         for name in re.findall(r"[\w./-]+\.py\b", text):
-            for candidate in (basedir / name, REPO / name, Path(name)):
+            scripts = REPO / "workflow" / "scripts" / Path(name).name  # {SCRIPTS}/x.py in shell
+            for candidate in (basedir / name, REPO / name, Path(name), scripts):
                 if candidate.is_file():
                     entries.append(candidate.resolve())
                     break

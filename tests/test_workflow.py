@@ -86,6 +86,13 @@ def test_demo_runs_end_to_end(repo, tmp_path):
     metrics = json.loads((model / "metrics.json").read_text())
     # held-out MLM accuracy clearly above chance (1/4^6) after a few hundred CPU steps
     assert metrics["val_mlm_acc"] > 20 * metrics["chance_acc"], metrics
+    # a second invocation finds nothing to do (no spurious params/code changes)
+    again = _snakemake(
+        repo, "-n", "--configfile", str(repo / "config/demo.yaml"), "--directory", str(tmp_path)
+    )
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr, (
+        again.stdout[-3000:]
+    )
 
 
 def test_dry_run_with_690_tf_experiments_is_fast(repo, tmp_path, real_data):

@@ -177,5 +177,6 @@ rule score_promscan_tss:
         runtime=30,
     params:
         promid=config["baselines"]["promid"],
+        step=config["datasets"]["promscan"]["step"],
     script:
         "../scripts/score_promscan_tss.py"

@@ -32,6 +32,10 @@ GENOME_FA = f"resources/genome/{GENOME}.fa"
 CHROM_SIZES = f"resources/genome/{GENOME}.chrom.sizes"
 CANONICAL = f"resources/genome/{GENOME}.canonical.txt"
 DEMO_SOURCE = "resources/demo_source"
+# Scripts that shell commands run, relative to the working directory: a stable params value
+# (workflow.source_path points into a per-invocation cache, which made Snakemake see changed
+# params and rerun pretraining on every invocation).
+SCRIPTS = os.path.relpath(os.path.join(workflow.basedir, "workflow", "scripts"))
 
 
 def _download_sources():

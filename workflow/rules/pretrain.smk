@@ -26,11 +26,10 @@ rule pretrain_mlm:
     params:
         pretrain=json.dumps(config["pretrain"], sort_keys=True),
         corpus_dir=get_corpus_dir,
-        script=workflow.source_path("../scripts/pretrain_mlm.py"),
-        launcher=workflow.source_path("../scripts/launch_torchrun.sh"),
+        scripts=SCRIPTS,
     shell:
         """
         params=$(mktemp) && trap 'rm -f "$params"' EXIT
         printf '%s' {params.pretrain:q} >"$params"
-        bash {params.launcher} {resources.gpu} {params.script} {params.corpus_dir} {output} {wildcards.k} "$params" >{log} 2>&1
+        bash {params.scripts}/launch_torchrun.sh {resources.gpu} {params.scripts}/pretrain_mlm.py {params.corpus_dir} {output} {wildcards.k} "$params" >{log} 2>&1
         """

@@ -12,7 +12,7 @@ score_tss(
     snakemake.output.json,
     threshold=promid["tss_threshold"],
     tolerance=promid["tss_tolerance"],
-    step=promid["scan_step"],
+    step=snakemake.params.step,  # the promscan dataset's window step
     config=snakemake.config,
     seed=int(snakemake.wildcards.seed),
 )

@@ -45,7 +45,7 @@ def _score_tss(args) -> int:
         args.out,
         threshold=args.threshold if args.threshold is not None else promid["tss_threshold"],
         tolerance=args.tolerance if args.tolerance is not None else promid["tss_tolerance"],
-        step=promid["scan_step"],
+        step=config["datasets"]["promscan"]["step"],
         config=config,
     )
     print(json.dumps({k: record[k] for k in ("n_calls", "n_true_tss", "precision", "recall")}))
