@@ -89,6 +89,18 @@ def validate_config(
     return config
 
 
+def default_config() -> dict[str, Any]:
+    """Every schema default, for commands run without ``--config`` (a placeholder genome)."""
+    return validate_config(
+        {"genome": {"name": "none", "fasta": {"url": "none"}}}, source="defaults"
+    )
+
+
+def config_or_defaults(path: str | os.PathLike | None) -> dict[str, Any]:
+    """The validated config at ``path``, or :func:`default_config` when ``path`` is None."""
+    return load_config(path) if path else default_config()
+
+
 def load_config(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML config file and validate it (see :func:`validate_config`)."""
     path = Path(path)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from dnabert.config import default_config
 from dnabert.evaluate import compute_metrics, write_run
 from dnabert.provenance import atomic_path
 from dnabert.tokenizer import CLS_ID, PAD_ID, SEP_ID, add_special_tokens, encode_batch
@@ -52,10 +53,7 @@ LONG_TRAIN = ("centre", "random")
 
 def schema_defaults() -> dict:
     """Defaults of the ``finetune`` config section from the schema."""
-    from dnabert.config import load_schema
-
-    props = load_schema()["properties"]["finetune"]["properties"]
-    return {name: spec.get("default") for name, spec in props.items()}
+    return default_config()["finetune"]
 
 
 @dataclass

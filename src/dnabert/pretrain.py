@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from dnabert.config import default_config
 from dnabert.provenance import atomic_path, provenance, write_json
 from dnabert.train import TrainConfig, dist_env, model_flops_per_token, train
 
@@ -36,10 +37,7 @@ def vocab_size(k: int) -> int:
 
 def schema_defaults(block: str) -> dict:
     """Defaults of ``pretrain.<block>`` (``model`` or ``train``) from the config schema."""
-    from dnabert.config import load_schema
-
-    props = load_schema()["properties"]["pretrain"]["properties"][block]["properties"]
-    return {name: spec.get("default") for name, spec in props.items()}
+    return default_config()["pretrain"][block]
 
 
 def build_mlm_model(k: int, model_cfg: dict | None = None):

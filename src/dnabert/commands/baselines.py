@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import json
 
-
-def _config(path: str | None) -> dict:
-    from dnabert.config import load_config, validate_config
-
-    if path:
-        return load_config(path)
-    return validate_config({"genome": {"name": "cli", "fasta": {"url": "unused"}}}, source="cli")
+from dnabert.config import config_or_defaults
 
 
 def _train(args) -> int:
     from dnabert.baselines.train_baseline import baseline_params, run_baseline
 
-    config = _config(args.config)
+    config = config_or_defaults(args.config)
     params = baseline_params(args.baseline, config)
     if args.max_steps is not None:
         params["max_steps"] = args.max_steps
@@ -37,7 +31,7 @@ def _train(args) -> int:
 def _score_tss(args) -> int:
     from dnabert.baselines.scan import score_tss
 
-    config = _config(args.config)
+    config = config_or_defaults(args.config)
     promid = config["baselines"]["promid"]
     record = score_tss(
         args.predictions,
@@ -55,7 +49,7 @@ def _score_tss(args) -> int:
 def _scan(args) -> int:
     from dnabert.baselines.reconstruct import run_scan_round
 
-    config = _config(args.config)
+    config = config_or_defaults(args.config)
     stats = run_scan_round(
         args.model_dir, args.fasta, args.gtf, args.out, previous=args.previous,
         splice_cfg=config["datasets"]["splice"], recon_cfg=config["baselines"]["splicefinder"],

@@ -39,12 +39,12 @@ def add_parser(sub) -> None:
 
 
 def run_pretrain(args) -> int:
-    from dnabert.config import load_config, validate_config
+    from dnabert.config import config_or_defaults
     from dnabert.pretrain import pretrain
     from dnabert.train import EXIT_PREEMPTED, Preempted
 
-    config = load_config(args.config) if args.config else None
-    block = (config or validate_config({"pretrain": {}}, schema=_pretrain_schema()))["pretrain"]
+    config = config_or_defaults(args.config)
+    block = config["pretrain"]
     train_cfg = dict(block["train"], device=args.device)
     if args.max_steps is not None:
         train_cfg["max_steps"] = args.max_steps
@@ -64,14 +64,6 @@ def run_pretrain(args) -> int:
         print(exc, file=sys.stderr)
         return EXIT_PREEMPTED
     return 0
-
-
-def _pretrain_schema() -> dict:
-    """The schema of the pretrain section alone (to fill defaults without a full config)."""
-    from dnabert.config import load_schema
-
-    schema = load_schema()
-    return {"type": "object", "properties": {"pretrain": schema["properties"]["pretrain"]}}
 
 
 def run_bench(args) -> int:

@@ -49,13 +49,10 @@ def _common(p) -> None:
 
 
 def _report_config(path):
-    from dnabert.config import load_config, load_schema, validate_config
+    from dnabert.config import config_or_defaults
 
-    if path:
-        config = load_config(path)
-        return config, config["report"]
-    schema = {"type": "object", "properties": {"report": load_schema()["properties"]["report"]}}
-    return None, validate_config({"report": {}}, schema=schema)["report"]
+    config = config_or_defaults(path)
+    return (config if path else None), config["report"]
 
 
 def run_plot_figures(args) -> int:

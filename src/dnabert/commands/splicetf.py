@@ -10,20 +10,13 @@ import json
 import sys
 from pathlib import Path
 
-
-def _config(path: str | None) -> dict:
-    from dnabert.config import load_config, validate_config
-
-    if path:
-        return load_config(path)
-    # Minimal valid config so the schema's defaults apply without a config file.
-    return validate_config({"genome": {"name": "cli", "fasta": {"url": "unused"}}}, source="cli")
+from dnabert.config import config_or_defaults
 
 
 def _build_splice(args) -> int:
     from dnabert.datasets.splicetf_tasks import run_splice_task
 
-    config = _config(args.config)
+    config = config_or_defaults(args.config)
     cfg = dict(config["datasets"]["splice"])
     if args.hard_negatives:
         cfg["hard_negatives"] = args.hard_negatives
@@ -42,7 +35,7 @@ def _build_tf(args) -> int:
     from dnabert.datasets.encode import read_local_files
     from dnabert.datasets.splicetf_tasks import run_tf_task
 
-    config = _config(args.config)
+    config = config_or_defaults(args.config)
     cfg = dict(config["datasets"]["tf"])
     if args.negatives:
         cfg["negatives"] = args.negatives
@@ -63,7 +56,7 @@ def _build_tf(args) -> int:
 def _list_tf(args) -> int:
     from dnabert.datasets.encode import RECORD_FIELDS, select_experiments
 
-    config = _config(args.config)
+    config = config_or_defaults(args.config)
     tf_cfg = config["tf"]
     records = select_experiments(tf_cfg, ucsc_files=args.ucsc_files, ucsc_md5=args.ucsc_md5)
     sys.stdout.write("\t".join(RECORD_FIELDS) + "\n")
