@@ -169,15 +169,18 @@ def test_custom_gue_task_runs_end_to_end_through_snakemake(repo, tmp_path):
     assert not (work / "resources").exists()  # nothing downloaded
     assert (work / "results/datasets/motif/summary.json").is_file()
     table = pd.read_csv(work / "results/report/metrics.tsv", sep="\t")
-    assert sorted(table["seed"]) == [1, 2]
-    assert set(table["task"]) == {"motif"} and set(table["run"]) == {"dnabert3"}
-    assert (table["accuracy"] > 0.8).all(), table
+    assert set(table["task"]) == {"motif"} and set(table["run"]) == {"dnabert3", "deepbind"}
+    dnabert = table[table["model"] == "dnabert"]
+    assert sorted(dnabert["seed"]) == [1, 2]
+    assert (dnabert["accuracy"] > 0.8).all(), table
+    # the baseline named in custom_tasks ran on the same splits (variable lengths padded with N)
+    assert sorted(table.loc[table["model"] == "deepbind", "seed"]) == [1, 2]
     run = work / "results/finetune/motif/dnabert3/seed1"
     assert (run / "model/vocab.txt").is_file() and (run / "predictions.tsv").is_file()
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["pretrained"] == str(pretrained)
     summary = pd.read_csv(work / "results/report/metrics_summary.tsv", sep="\t")
-    assert summary["n_seeds"].tolist() == [2]
+    assert summary["n_seeds"].tolist() == [2, 2]  # one row per model
 
 
 def test_config_schema_fills_custom_task_defaults():

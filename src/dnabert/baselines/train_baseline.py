@@ -137,11 +137,16 @@ def predict_probs(
     return np.concatenate(out).astype(np.float64)
 
 
-def _seq_len(df: pd.DataFrame, path: Path) -> int:
-    lengths = df["sequence"].str.len().unique()
-    if len(lengths) != 1:
-        raise ValueError(f"{path}: baselines need equal-length sequences, found {sorted(lengths)}")
-    return int(lengths[0])
+def _common_length(splits: dict[str, pd.DataFrame], path: Path) -> int:
+    """The input length of the CNNs: sequences shorter than the longest (users' custom tasks
+    may vary) are padded on the right with N, i.e. all-zero one-hot columns, in place."""
+    lengths = pd.concat([s["sequence"].str.len() for s in splits.values()])
+    seq_len = int(lengths.max())
+    if lengths.min() != seq_len:
+        log.info("%s: lengths %d..%d; padding with N to %d", path, lengths.min(), seq_len, seq_len)
+        for split in splits.values():
+            split["sequence"] = split["sequence"].str.ljust(seq_len, "N")
+    return seq_len
 
 
 def load_baseline(run_dir: str | os.PathLike, device: str = "cpu") -> torch.nn.Module:
@@ -183,7 +188,7 @@ def run_baseline(
         splits[name] = read_task_split(path)
         if name == "train" and splits[name].empty:
             raise ValueError(f"{path}: the training split is empty")
-    seq_len = _seq_len(pd.concat([s[["sequence"]] for s in splits.values()]), task_dir)
+    seq_len = _common_length(splits, task_dir)
     n_classes = max(2, int(splits["train"]["label"].max()) + 1)
 
     torch.manual_seed(seed)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dnabert.datasets.common import COLUMNS, SPLITS, write_splits
+from dnabert.seq import clean_sequence
 from dnabert.tokenizer import read_kmer_text
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,6 @@ BUILTIN_TASKS = (
     "splice",
     "tf",
 )
-_VALID = np.zeros(256, dtype=bool)
-for _c in b"ACGTN":
-    _VALID[_c] = True
 
 
 def is_builtin_task(name: str) -> bool:
@@ -72,17 +70,10 @@ def detect_format(path: str | os.PathLike) -> str:
 
 
 def _check_sequence(seq: str, where: str) -> str:
-    seq = seq.strip().upper()
+    seq = seq.strip()
     if not seq:
         raise ValueError(f"{where}: empty sequence")
-    raw = np.frombuffer(seq.encode("ascii", errors="replace"), dtype=np.uint8)
-    bad = np.flatnonzero(~_VALID[raw])
-    if bad.size:
-        pos = int(bad[0])
-        raise ValueError(
-            f"{where}: invalid letter {seq[pos]!r} at position {pos}; expected A, C, G, T or N"
-        )
-    return seq
+    return clean_sequence(seq, where)
 
 
 def _check_label(text: str, where: str) -> int:
