@@ -346,7 +346,8 @@ VIZ_DIR = "results/viz/{task}/dnabert{k}/seed{seed}"
 
 def get_pretrained_models(wildcards):
     """Pretrained model dirs (their train/eval logs feed the pretraining figure); none when
-    fine-tuning starts from a user's checkpoint (finetune.init_from: no pretraining here)."""
+    fine-tuning starts from a user's checkpoint (finetune.init_from: no pretraining here).
+    """
     if config["finetune"]["init_from"]:
         return []
     return expand("results/models/dnabert{k}", k=config["tokenize"]["k"])
