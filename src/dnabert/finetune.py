@@ -255,19 +255,12 @@ def load_classifier(pretrained_dir: str | os.PathLike, k: int, num_labels: int, 
     directory or ``config.json`` raises FileNotFoundError. The classification head (and the pooler,
     absent from MLM checkpoints) start from the model's initializer under the current torch seed.
     """
-    from transformers import BertConfig, BertForSequenceClassification
+    from transformers import BertForSequenceClassification
 
-    from dnabert.tokenizer import vocab_size
+    from dnabert.tokenizer import check_model_k
 
     path = Path(pretrained_dir)
-    if not (path / "config.json").exists():
-        raise FileNotFoundError(f"{path}: no config.json (not a Hugging Face model directory)")
-    found = BertConfig.from_pretrained(path).vocab_size
-    expected = vocab_size(k)
-    if found != expected:
-        raise ValueError(
-            f"{path}: vocab_size {found} does not match k={k} (expected 4**{k} + 5 = {expected})"
-        )
+    check_model_k(path, k)
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()

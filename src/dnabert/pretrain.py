@@ -25,14 +25,10 @@ import torch
 
 from dnabert.config import default_config
 from dnabert.provenance import atomic_path, provenance, write_json
+from dnabert.tokenizer import check_model_k, vocab_size
 from dnabert.train import TrainConfig, dist_env, model_flops_per_token, train
 
 log = logging.getLogger(__name__)
-
-
-def vocab_size(k: int) -> int:
-    """DNABERT's vocabulary size: 5 special tokens + 4**k k-mers (69, 261, 1029, 4101)."""
-    return 4**k + 5
 
 
 def schema_defaults(block: str) -> dict:
@@ -53,14 +49,7 @@ def build_mlm_model(k: int, model_cfg: dict | None = None):
     expected = vocab_size(k)
     if cfg["init_from"]:
         path = Path(cfg["init_from"])
-        if not (path / "config.json").exists():
-            raise FileNotFoundError(f"init_from {path}: no config.json (not a Hugging Face dir)")
-        found = BertConfig.from_pretrained(path).vocab_size
-        if found != expected:
-            raise ValueError(
-                f"init_from {path}: vocab_size {found} does not match k={k} "
-                f"(expected 4**{k} + 5 = {expected})"
-            )
+        check_model_k(path, k)
         log.info("initializing from %s (its architecture replaces pretrain.model)", path)
         return BertForMaskedLM.from_pretrained(path, attn_implementation="sdpa")
     if cfg["hidden_size"] % cfg["num_heads"]:

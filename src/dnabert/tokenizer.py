@@ -63,6 +63,25 @@ def vocab_size(k: int) -> int:
     return N_SPECIAL + 4 ** _check_k(k)
 
 
+def check_model_k(model_dir: str | os.PathLike, k: int) -> None:
+    """Check that the Hugging Face model in ``model_dir`` has DNABERT-k's vocabulary size.
+
+    Raises FileNotFoundError without a ``config.json`` and ValueError naming the directory when
+    its ``vocab_size`` is not ``4**k + 5``.
+    """
+    from transformers import BertConfig
+
+    path = Path(model_dir)
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(f"{path}: no config.json (not a Hugging Face model directory)")
+    found = BertConfig.from_pretrained(path).vocab_size
+    expected = vocab_size(k)
+    if found != expected:
+        raise ValueError(
+            f"{path}: vocab_size {found} does not match k={k} (expected 4**{k} + 5 = {expected})"
+        )
+
+
 def kmer_vocab(k: int) -> list[str]:
     """The full vocabulary in id order: 5 special tokens, then all k-mers (ATCG product order)."""
     _check_k(k)

@@ -3,7 +3,6 @@ import functools
 import json
 import os
 import re
-from urllib.parse import urlparse
 
 from snakemake.exceptions import WorkflowError
 
@@ -154,14 +153,6 @@ TF_INDEX = {
 }
 
 
-def _is_remote(url):
-    return bool(url) and urlparse(url).scheme in ("http", "https", "ftp")
-
-
-def _local(url):
-    return urlparse(url).path if url.startswith("file:") else url
-
-
 def get_tf_selection_inputs(wildcards):
     """What select_tf_experiments reads: the metadata, the UCSC lists, or nothing (local)."""
     tf = config["tf"]
@@ -169,13 +160,7 @@ def get_tf_selection_inputs(wildcards):
         url = tf["metadata"]
         if not url:
             raise WorkflowError("tf.source is 'encode' but tf.metadata is not set")
-        return {
-            "metadata": (
-                "resources/peaks/encode_metadata.tsv"
-                if _is_remote(url)
-                else _local(url)
-            )
-        }
+        return {"metadata": _local_path(url) or "resources/peaks/encode_metadata.tsv"}
     if tf["source"] == "ucsc_uniform":
         inputs = {"files": "resources/peaks/ucsc_files.txt"}
         if tf["ucsc_md5_url"]:

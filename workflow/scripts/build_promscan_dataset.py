@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 from dnabert.datasets.promscan import build_promscan_task
+from dnabert.genome import read_canonical
 
 logging.basicConfig(
     filename=snakemake.log[0],  # noqa: F821
@@ -12,7 +13,7 @@ logging.basicConfig(
 )
 sm = snakemake  # noqa: F821
 datasets = sm.params.datasets
-canonical = [ln for ln in Path(sm.input.canonical).read_text().split() if ln]
+canonical = read_canonical(sm.input.canonical)
 build_promscan_task(
     sm.input.fasta,
     sm.input.tss,
