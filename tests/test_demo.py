@@ -204,6 +204,33 @@ def test_tata_promoters_have_tata_at_offset(demo, genome, truth):
     assert names == sorted(names)
 
 
+def cpg_stats(seq: str) -> tuple[float, float]:
+    """GC fraction and CpG observed/expected of ``seq``."""
+    c, g, cg = seq.count("C"), seq.count("G"), seq.count("CG")
+    return (c + g) / len(seq), cg * len(seq) / max(c * g, 1)
+
+
+def test_cpg_islands_mark_most_non_tata_promoters(demo, genome, truth):
+    windows = tss_windows(demo, genome)
+    by_name = {name: w for name, w, _ in windows}
+    island_tss = {row[3] for row in truth["cpg_islands"]}
+    non_tata = [name for name, _, is_tata in windows if not is_tata]
+    assert island_tss <= set(non_tata) and len(island_tss) >= 0.8 * len(non_tata)
+    for chrom, start, end, name in truth["cpg_islands"]:
+        assert 400 <= end - start <= 800
+        assert genome["raw"][chrom][start:end].isupper()  # islands are not soft-masked
+        # the -200..+50 core of the promoter lies inside the island: GC-rich, CpG not depleted
+        gc, oe = cpg_stats(by_name[name][49:300])
+        assert gc > 0.55 and oe > 0.7, (name, gc, oe)
+    proximal = {row[3] for row in truth["tata_proximal_regions"]}
+    assert proximal == {name for name, _, is_tata in windows if is_tata}
+    # TATA promoters: GC-richer than the genome but CpG-depleted (no island)
+    gc, oe = cpg_stats("".join(by_name[name] for name in proximal))
+    assert 0.44 < gc < 0.56 and oe < 0.45, (gc, oe)
+    whole_gc, whole_oe = cpg_stats(genome["seq"]["chr1"].replace("N", ""))
+    assert whole_gc < 0.45 and whole_oe < 0.55
+
+
 def test_tss_bed_conventions_match_gtf(demo, transcripts, truth):
     rows = read_bed(demo / "epdnew_tss.bed")
     assert len(rows) == truth["n_tss"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -171,6 +173,30 @@ def test_attention_on_tiny_bert(tiny_model):
     np.testing.assert_allclose(scores[2], expected, rtol=1e-5)
 
 
+def test_rollout_by_hand_and_differs_from_last_layer(tiny_model):
+    model, k = attention.load_classifier(tiny_model)
+    seqs = ["ACGTACGTACGTTT", "GGGCCCAN"]
+    ids, mask = attention.batch_ids(seqs, 3)
+    with torch.no_grad():
+        att = model(input_ids=ids, attention_mask=mask, output_attentions=True).attentions
+    # by hand for the short (padded) sequence: tokens 0..7 are real, 8.. padding
+    n = int(mask[1].sum())
+    flow = np.eye(n)
+    for layer in att:
+        a = layer[1].mean(0).numpy()[:n, :n]
+        a = 0.5 * a + 0.5 * np.eye(n)
+        a /= a.sum(1, keepdims=True)
+        flow = a @ flow
+    expected = attention.normalise(attention.kmer_to_base(flow[0, 1 : n - 1], 3, len(seqs[1])))
+    rolled, probs = attention.attention_scores(model, k, seqs, method="rollout")
+    last, probs_last = attention.attention_scores(model, k, seqs, method="last")
+    np.testing.assert_allclose(rolled[1], expected, rtol=1e-5)
+    np.testing.assert_allclose(probs, probs_last)
+    assert not np.allclose(rolled[0], last[0], atol=1e-3)
+    with pytest.raises(ValueError, match="unknown attention method"):
+        attention.attention_scores(model, k, seqs, method="mean")
+
+
 def test_run_viz_and_ism_write_outputs(tiny_model, tmp_path):
     from dnabert.viz import run_ism, run_viz
 
@@ -201,6 +227,18 @@ def test_run_viz_and_ism_write_outputs(tiny_model, tmp_path):
         assert (out / name).exists(), name
     npz = np.load(out / "attention.npz")
     assert npz["scores"].shape == (12, 20) and list(npz["labels"]) == [i % 2 for i in range(12)]
+    assert set(npz["splits"]) == {"test"} and list(npz["rows"]) == list(range(12))
+    # several split files: rows keep their file and row; a sample is seeded
+    dev = tmp_path / "dev.tsv"
+    pd.read_csv(test, sep="\t").head(5).to_csv(dev, sep="\t", index=False)
+    both = tmp_path / "viz2"
+    run_viz(tiny_model, [test, dev], both, seed=1, max_sequences=10, attention="rollout", dpi=40)
+    npz = np.load(both / "attention.npz")
+    assert len(npz["rows"]) == 10 and set(npz["splits"]) <= {"test", "dev"}
+    tsv = pd.read_csv(both / "attention.tsv", sep="\t")
+    for split, row, seq in zip(tsv["split"], tsv["row"], tsv["sequence"], strict=True):
+        assert seq == seqs[row] and (split == "test" or row < 5)
+    assert json.loads((both / "viz.json").read_text())["attention"] == "rollout"
     table = run_ism(tiny_model, test, out, task="toy", seed=1, max_sequences=2, dpi=40)
     assert len(table) == 2 * 20 * 3
     assert set(table["sequence_id"]) == {"row1", "row3"}

@@ -1,8 +1,17 @@
 """Per-nucleotide attention scores from a fine-tuned DNABERT classifier (the paper's DNABERT-viz).
 
-As in DNABERT-viz: the attention of ``[CLS]`` to every k-mer token in the last layer, summed over
-heads, is spread from k-mers to bases (base ``j`` gets the mean of the scores of the k-mers that
-cover it, i.e. tokens ``j-k+1 .. j``) and each sequence's scores are divided by their L2 norm.
+Two token scores (``method``):
+
+* ``last`` (DNABERT-viz, the default): the attention of ``[CLS]`` to every k-mer token in the last
+  layer, summed over heads.
+* ``rollout`` (Abnar & Zuidema 2020, "Quantifying attention flow in transformers"): each layer's
+  head-averaged attention plus the identity for the residual path, rows renormalised, multiplied
+  through the layers; the ``[CLS]`` row of the product. It follows what ``[CLS]`` reads back to
+  the input tokens, which matters in shallow models whose last layer attends to tokens that
+  already carry the signal (the demo's 2-layer model).
+
+Token scores are spread from k-mers to bases (base ``j`` gets the mean of the scores of the k-mers
+that cover it, i.e. tokens ``j-k+1 .. j``) and each sequence's scores are divided by their L2 norm.
 ``[CLS]``, ``[SEP]`` and padding are excluded. Sequences longer than ``max_length - 2`` k-mers are
 truncated; bases no kept k-mer covers score 0.
 """
@@ -74,15 +83,48 @@ def normalise(scores: np.ndarray) -> np.ndarray:
     return scores / norm if norm > 0 else scores
 
 
+METHODS = ("last", "rollout")
+
+
+def cls_scores(attentions: Sequence[torch.Tensor], method: str = "last") -> torch.Tensor:
+    """``[CLS]`` token scores ``(B, T)`` from per-layer attentions ``(B, heads, T, T)``.
+
+    ``last``: the last layer's ``[CLS]`` row summed over heads. ``rollout``: the ``[CLS]`` row of
+    ``prod_l (0.5 * mean_heads(A_l) + 0.5 * I)`` (rows renormalised), last layer leftmost.
+    Padding columns get 0 either way (the model gives them no attention).
+    """
+    if method == "last":
+        return attentions[-1][:, :, 0, :].sum(dim=1).float()
+    if method != "rollout":
+        raise ValueError(f"unknown attention method {method!r}; expected one of {METHODS}")
+    first = attentions[0]
+    eye = torch.eye(first.shape[-1], dtype=torch.float32, device=first.device)
+    flow = None
+    for layer in attentions:
+        a = 0.5 * layer.float().mean(dim=1) + 0.5 * eye
+        a = a / a.sum(dim=-1, keepdim=True)
+        flow = a if flow is None else a @ flow  # later layers on the left
+    return flow[:, 0, :]
+
+
 @torch.no_grad()
 def attention_scores(
-    model, k: int, sequences: Sequence[str], *, batch_size: int = 32, max_length: int = 512
+    model,
+    k: int,
+    sequences: Sequence[str],
+    *,
+    batch_size: int = 32,
+    max_length: int = 512,
+    method: str = "last",
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Per-base attention and class probabilities for ``sequences``.
 
     Returns ``(scores, probs)``: ``scores[i]`` float32 ``(len(sequences[i]),)``, L2-normalised;
-    ``probs`` float32 ``(N, C)``. ``model`` must use eager attention (see :func:`load_classifier`).
+    ``probs`` float32 ``(N, C)``. ``model`` must use eager attention (see :func:`load_classifier`);
+    ``method`` is ``last`` or ``rollout`` (module docstring).
     """
+    if method not in METHODS:
+        raise ValueError(f"unknown attention method {method!r}; expected one of {METHODS}")
     device = next(model.parameters()).device
     scores: list[np.ndarray] = []
     probs = []
@@ -93,8 +135,7 @@ def attention_scores(
         out = model(
             input_ids=ids.to(device), attention_mask=mask.to(device), output_attentions=True
         )
-        last = out.attentions[-1]  # (B, heads, T, T)
-        cls = last[:, :, 0, :].sum(dim=1).float().cpu().numpy()  # (B, T): [CLS] row, summed heads
+        cls = cls_scores(out.attentions, method).cpu().numpy()  # (B, T): [CLS] row
         probs.append(torch.softmax(out.logits.float(), dim=-1).cpu().numpy())
         for i, seq in enumerate(chunk):
             n_tok = int(mask[i].sum())

@@ -9,10 +9,14 @@ Signals planted (all strand-aware, in this order, later ones winning where they 
 
 1. background: an order-2 Markov chain, ~41% GC, CpG depleted (like human DNA);
 2. "repeats": mutated copies of a few repeat families, soft-masked (lower case), ~10% of bases;
-3. TF motifs centred on the summits of ~90% of each experiment's peaks;
-4. promoters: Inr ``YYANWYY`` (A at the TSS) at every TSS, ``TATAWAWR`` starting at -31..-28
-   in ~30% of TSSs, a GC box (``GGGCGG``) in -100..-40 of most non-TATA ones, CCAAT near -80;
-5. splice sites: weak consensus ``MAG|GTRAGT`` at donors, polypyrimidine tract + ``YAG|G`` at
+3. promoter composition (unmasked): CpG islands (400-800 bp, ~70% GC, no CpG depletion) around
+   ~90% of the non-TATA TSSs, as most human non-TATA promoters sit in CpG islands; at TATA TSSs
+   a ~50% GC but CpG-depleted -250..+99 region;
+4. TF motifs centred on the summits of ~90% of each experiment's peaks;
+5. promoters: Inr ``YYANWYY`` (A at the TSS) at every TSS, ``TATAWAWR`` starting at -31..-28
+   in ~30% of TSSs, a GC box (``GGGCGG``, Sp1) in -100..-41 of ~80% of non-TATA and ~50% of
+   TATA ones, CCAAT near -80;
+6. splice sites: weak consensus ``MAG|GTRAGT`` at donors, polypyrimidine tract + ``YAG|G`` at
    acceptors, then the intron dinucleotides (GT-AG, or GC-AG / AT-AC for ~2% of introns) last,
    so nothing overwrites them.
 
@@ -38,8 +42,10 @@ from dnabert.demo_sim import (
     encode,
     layout_chromosome,
     make_tf_motifs,
+    plant_cpg_island,
     plant_one,
     plant_promoter,
+    plant_proximal_promoter,
     plant_splice_consensus,
     revcomp,
     simulate_background,
@@ -54,6 +60,7 @@ log = logging.getLogger(__name__)
 LINE = 60
 _UPPER = np.frombuffer(b"ACGTN", dtype=np.uint8)
 _LOWER = np.frombuffer(b"acgtN", dtype=np.uint8)
+CPG_ISLAND_FRACTION = 0.9  # of non-TATA promoters
 
 
 # ----------------------------------------------------------------------------- writers
@@ -206,6 +213,20 @@ def generate_demo(
                 }
             )
 
+    # promoter composition, from its own stream (the rest of the data does not move when this
+    # changes): CpG islands at most non-TATA promoters, a GC-rich but CpG-depleted proximal
+    # region at TATA ones; before the TF motifs and promoter elements, which win
+    cgi_rng = np.random.default_rng([seed, 1])
+    cpg_islands, proximal = [], []
+    for r in tss:
+        c, t, st = r["chrom"], r["t"], r["strand"]
+        if r["tata"]:
+            s, e = plant_proximal_promoter(seqs[c], soft[c], cgi_rng, t, st)
+            proximal.append([c, s, e, r["name"]])
+        elif cgi_rng.random() < CPG_ISLAND_FRACTION:
+            s, e = plant_cpg_island(seqs[c], soft[c], cgi_rng, t, st)
+            cpg_islands.append([c, s, e, r["name"]])
+
     # TF peaks and motifs
     allowed = []
     for c in chroms:
@@ -294,6 +315,8 @@ def generate_demo(
         "n_introns": len(introns),
         "n_tss": len(tss),
         "n_tata": sum(r["tata"] for r in tss),
+        "cpg_islands": cpg_islands,
+        "tata_proximal_regions": proximal,
         "tf_experiments": [
             {"accession": e["accession"], "target": f"{e['target']}-human", "motif": e["motif"],
              "n_peaks": len(e["peaks"]), "n_planted": sum(p["planted"] for p in e["peaks"])}

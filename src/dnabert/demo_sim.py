@@ -174,12 +174,53 @@ def _random_motif(rng, pattern: str) -> str:
     return "".join(str(rng.choice(list(choices[c]))) if c in choices else c for c in pattern)
 
 
+CPG_ISLAND_PROBS = (0.15, 0.35, 0.35, 0.15)  # A C G T: ~70% GC, CpG obs/exp ~1
+PROXIMAL_PROBS = (0.25, 0.25, 0.25, 0.25)  # TATA promoters: ~50% GC ...
+PROXIMAL_CPG_KEPT = 0.25  # ... with 3 in 4 CpGs lost to (methyl-C) deamination, CG -> TG
+
+
+def resample_region(seq, soft, rng, start: int, end: int, probs, cpg_kept: float = 1.0) -> None:
+    """Replace ``seq[start:end]`` by i.i.d. bases drawn with ``probs`` (ACGT), unmasked; each CpG
+    then survives with probability ``cpg_kept`` (else its C becomes T, as methyl-C deaminates)."""
+    x = rng.choice(4, end - start, p=np.asarray(probs)).astype(np.uint8)
+    if cpg_kept < 1:
+        cg = (x[:-1] == 1) & (x[1:] == 2) & (rng.random(x.size - 1) >= cpg_kept)
+        x[:-1][cg] = 3
+    seq[start:end] = x
+    soft[start:end] = False
+
+
+def _span(t: int, strand: str, lo: int, hi: int) -> tuple[int, int]:
+    """Genomic ``[start, end)`` of the offsets ``lo..hi-1`` relative to ``t`` on ``strand``."""
+    return (t + lo, t + hi) if strand == "+" else (t - hi + 1, t - lo + 1)
+
+
+def plant_cpg_island(seq, soft, rng, t: int, strand: str) -> tuple[int, int]:
+    """A CpG island of 400-800 bp around the TSS ``t`` (:data:`CPG_ISLAND_PROBS`: GC-rich, no CpG
+    depletion), reaching a little further downstream than upstream of the TSS as human CGI
+    promoters do. Returns the genomic ``[start, end)`` (its upstream part stays within
+    :data:`PAD`)."""
+    length = int(rng.integers(400, 801))
+    up = min(PAD - 50, int(length * 0.45))
+    start, end = _span(t, strand, -up, length - up)
+    resample_region(seq, soft, rng, start, end, CPG_ISLAND_PROBS)
+    return start, end
+
+
+def plant_proximal_promoter(seq, soft, rng, t: int, strand: str) -> tuple[int, int]:
+    """The -250..+99 region of a non-CGI (TATA) promoter: moderately GC-rich
+    (:data:`PROXIMAL_PROBS`) but CpG-depleted, like human TATA promoters. Returns ``[start, end)``."""
+    start, end = _span(t, strand, -250, 100)
+    resample_region(seq, soft, rng, start, end, PROXIMAL_PROBS, PROXIMAL_CPG_KEPT)
+    return start, end
+
+
 def plant_promoter(seq, rng, t: int, strand: str, tata: bool) -> None:
     """Promoter elements around the TSS ``t`` (0-based; offsets are relative on ``strand``)."""
     plant_one(seq, t, strand, -2, _random_motif(rng, "YYANWYY"))  # Inr, A at the TSS
     if tata:
         plant_one(seq, t, strand, int(rng.integers(-31, -27)), _random_motif(rng, "TATAWAWR"))
-    elif rng.random() < 0.8:
+    if rng.random() < (0.5 if tata else 0.8):  # Sp1 sites: most non-TATA, many TATA promoters
         plant_one(seq, t, strand, int(rng.integers(-100, -45)), "GGGCGG")
     if rng.random() < 0.35:
         plant_one(seq, t, strand, int(rng.integers(-88, -74)), "CCAAT")

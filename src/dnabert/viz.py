@@ -3,10 +3,11 @@
 :func:`run_viz` writes into ``out_dir`` (``results/viz/{task}/dnabert{k}/seed{seed}/``):
 
 - ``attention.npz``: ``scores`` float32 ``(N, L)`` per-base attention (``nan`` past a shorter
-  sequence's end), ``labels`` int64 ``(N,)``, ``probs`` float32 ``(N, C)``, ``rows`` int64 (row of
-  the test split), ``sequences`` (unicode ``(N,)``);
-- ``attention.tsv``: one line per sequence (row, label, prob of the positive class, sequence,
-  comma-separated per-base scores);
+  sequence's end), ``labels`` int64 ``(N,)``, ``probs`` float32 ``(N, C)``, ``splits`` (unicode
+  ``(N,)``: the split file's stem, e.g. ``test``), ``rows`` int64 (0-based row of that split),
+  ``sequences`` (unicode ``(N,)``);
+- ``attention.tsv``: one line per sequence (split, row, label, prob of the positive class,
+  sequence, comma-separated per-base scores);
 - ``attention_heatmap.{png,pdf}``: the most confident positives, one row each;
 - ``motifs.tsv`` (motif, consensus, seed, members, n_pos, n_neg, pvalue, qvalue, n_instances) and
   ``motif_logos.{png,pdf}``;
@@ -125,9 +126,24 @@ def write_motifs(motifs: list[Motif], path: Path) -> None:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
 
 
+def _read_splits(split_tsvs) -> tuple[pd.DataFrame, list[Path]]:
+    """The rows of one or several split files, with ``_split`` (file stem), ``_file`` (index into
+    the returned paths) and ``_row`` (0-based row of that file)."""
+    if isinstance(split_tsvs, (str, os.PathLike)):
+        split_tsvs = [split_tsvs]
+    paths = [Path(p) for p in split_tsvs]
+    if not paths:
+        raise ValueError("run_viz needs at least one split file")
+    frames = [
+        read_task_split(p).assign(_split=p.stem, _file=i, _row=lambda d: np.arange(len(d)))
+        for i, p in enumerate(paths)
+    ]
+    return pd.concat(frames, ignore_index=True), paths
+
+
 def run_viz(
     model_dir: str | os.PathLike,
-    test_tsv: str | os.PathLike,
+    split_tsvs: str | os.PathLike | list,
     out_dir: str | os.PathLike,
     *,
     task: str = "",
@@ -137,18 +153,28 @@ def run_viz(
     n_heatmap_sequences: int = 10,
     positive_label: int = 1,
     motif: dict | None = None,
+    attention: str = "last",
     batch_size: int = 32,
     dpi: int = 150,
 ) -> list[Motif]:
-    """Attention, heatmap and motifs of one fine-tuned model on (a sample of) its test split."""
+    """Attention, heatmap and motifs of one fine-tuned model on (a seeded sample of) the rows of
+    ``split_tsvs`` (one split file or several, e.g. the test split alone or every split).
+
+    ``attention`` is the token score of :func:`dnabert.attention.attention_scores` (``last``: the
+    last layer's ``[CLS]`` row as DNABERT-viz; ``rollout``: attention rollout over all layers).
+    """
     out_dir = Path(out_dir)
     params = {**MOTIF_DEFAULTS, **(motif or {})}
     model, k = load_classifier(model_dir)
-    split = read_task_split(test_tsv)
+    split, paths = _read_splits(split_tsvs)
     rows = _sample_rows(len(split), max_sequences, 0 if seed is None else seed)
-    seqs = [clean_sequence(split["sequence"].iloc[r], f"{test_tsv}: row {r + 1}") for r in rows]
-    labels = split["label"].to_numpy()[rows].astype(np.int64)
-    scores, probs = attention_scores(model, k, seqs, batch_size=batch_size)
+    picked = split.iloc[rows]
+    seqs = [
+        clean_sequence(s, f"{paths[f]}: row {r + 1}")
+        for s, f, r in zip(picked["sequence"], picked["_file"], picked["_row"], strict=True)
+    ]
+    labels = picked["label"].to_numpy().astype(np.int64)
+    scores, probs = attention_scores(model, k, seqs, batch_size=batch_size, method=attention)
     stacked = stack_scores(scores)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "attention.npz") as tmp, open(tmp, "wb") as fh:
@@ -157,13 +183,15 @@ def run_viz(
             scores=stacked,
             labels=labels,
             probs=probs.astype(np.float32),
-            rows=rows.astype(np.int64),
+            splits=picked["_split"].to_numpy().astype(str),
+            rows=picked["_row"].to_numpy().astype(np.int64),
             sequences=np.array(seqs),
         )
     pcol = min(positive_label, probs.shape[1] - 1)
     table = pd.DataFrame(
         {
-            "row": rows,
+            "split": picked["_split"].to_numpy(),
+            "row": picked["_row"].to_numpy(),
             "label": labels,
             "prob_positive": probs[:, pcol],
             "sequence": seqs,
@@ -175,8 +203,12 @@ def run_viz(
 
     pos = np.flatnonzero(labels == positive_label)
     top = pos[np.argsort(-probs[pos, pcol], kind="stable")][:n_heatmap_sequences]
-    names = [f"row {rows[i]} (p={probs[i, pcol]:.2f})" for i in top]
-    title = f"{task} DNABERT-{k}: [CLS] attention, last layer"
+    names = [
+        f"{picked['_split'].iloc[i]} row {picked['_row'].iloc[i]} (p={probs[i, pcol]:.2f})"
+        for i in top
+    ]
+    how = "last layer" if attention == "last" else "attention rollout"
+    title = f"{task} DNABERT-{k}: [CLS] attention, {how}"
     found = find_motifs(seqs, scores, labels, positive_label=positive_label, **params)
     write_motifs(found, out_dir / "motifs.tsv")
     with style():
@@ -196,8 +228,9 @@ def run_viz(
         task=task,
         k=k,
         model_dir=str(model_dir),
-        test=str(test_tsv),
+        splits=[str(p) for p in paths],
         n_sequences=len(seqs),
+        attention=attention,
         motif=params,
     )
     record.pop("created", None)

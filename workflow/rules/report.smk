@@ -65,7 +65,10 @@ rule plot_figures:
 rule viz_attention_motifs:
     input:
         metrics="results/finetune/{task}/dnabert{k}/seed{seed}/metrics.json",
-        test="results/datasets/{task}/test.tsv",
+        splits=expand(
+            "results/datasets/{{task}}/{split}.tsv",
+            split=config["report"]["viz_splits"],
+        ),
     output:
         npz="results/viz/{task}/dnabert{k}/seed{seed}/attention.npz",
         tsv="results/viz/{task}/dnabert{k}/seed{seed}/attention.tsv",

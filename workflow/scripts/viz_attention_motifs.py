@@ -13,7 +13,7 @@ logging.basicConfig(
 report = snakemake.params.report
 run_viz(
     snakemake.params.model_dir,
-    snakemake.input.test,
+    list(snakemake.input.splits),
     Path(snakemake.output.npz).parent,
     task=snakemake.wildcards.task,
     seed=int(snakemake.wildcards.seed),
@@ -21,5 +21,6 @@ run_viz(
     max_sequences=report["viz_max_sequences"],
     n_heatmap_sequences=report["n_heatmap_sequences"],
     motif=report["motif"],
+    attention=report["attention"],
     dpi=report["dpi"],
 )

@@ -22,10 +22,15 @@ def add_parser(sub) -> None:
     v = sub.add_parser(
         "viz",
         help="attention maps and motifs of a fine-tuned DNABERT model (DNABERT-viz)",
-        description="Per-base [CLS] attention, heatmap, motif discovery and logos on a test split.",
+        description="Per-base [CLS] attention, heatmap, motif discovery and logos on a test split "
+        "(--test) or on several split files (--split, repeatable).",
     )
     _common(v)
+    v.add_argument("--split", action="append", help="a split TSV to score (repeatable)")
     v.add_argument("--max-sequences", type=int, help="override report.viz_max_sequences")
+    v.add_argument(
+        "--attention", choices=["last", "rollout"], help="override report.attention (token score)"
+    )
     v.set_defaults(func=run_viz)
 
     m = sub.add_parser(
@@ -72,12 +77,13 @@ def run_plot_figures(args) -> int:
 def run_viz(args) -> int:
     from dnabert.viz import run_viz as viz
 
-    if not args.test:
-        raise ValueError("dnabert viz needs --test (the task's test split)")
+    files = (args.split or []) + ([args.test] if args.test else [])
+    if not files:
+        raise ValueError("dnabert viz needs --test or --split (split files of the task)")
     config, report = _report_config(args.config)
     viz(
         args.model_dir,
-        args.test,
+        files,
         args.out,
         task=args.task,
         seed=args.seed,
@@ -85,6 +91,7 @@ def run_viz(args) -> int:
         max_sequences=args.max_sequences or report["viz_max_sequences"],
         n_heatmap_sequences=report["n_heatmap_sequences"],
         motif=report["motif"],
+        attention=args.attention or report["attention"],
         dpi=report["dpi"],
     )
     return 0
