@@ -121,10 +121,8 @@ def attention_scores(
 
     Returns ``(scores, probs)``: ``scores[i]`` float32 ``(len(sequences[i]),)``, L2-normalised;
     ``probs`` float32 ``(N, C)``. ``model`` must use eager attention (see :func:`load_classifier`);
-    ``method`` is ``last`` or ``rollout`` (module docstring).
+    ``method`` is ``last`` or ``rollout`` (module docstring; checked by :func:`cls_scores`).
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown attention method {method!r}; expected one of {METHODS}")
     device = next(model.parameters()).device
     scores: list[np.ndarray] = []
     probs = []
