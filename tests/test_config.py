@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from dnabert.config import ConfigError, load_config, validate_config
+from dnabert.config import ConfigError, load_config, task_settings, validate_config
 
 MINIMAL = {"genome": {"name": "g", "fasta": {"url": "file:g.fa"}}}
 
@@ -98,3 +98,41 @@ def test_load_config_reports_bad_yaml(tmp_path):
     bad.write_text("genome: [unclosed\n")
     with pytest.raises(ConfigError, match=str(bad)):
         load_config(bad)
+
+
+def test_task_overrides_apply_to_their_task_only():
+    overrides = {"promcore_all": {"max_steps": 300, "lr": 1e-3}, "tf": {"epochs": 5},
+                 "tf_X": {"epochs": 7}, "mine": {"patience": 1}}  # fmt: skip
+    cfg = validate_config(
+        _cfg(
+            finetune={"max_steps": 100, "task_overrides": overrides},
+            custom_tasks={"mine": {"train": "a.csv", "dev": "b.csv", "test": "c.csv"}},
+        )
+    )
+    ft = cfg["finetune"]
+    core = task_settings(ft, "promcore_all")
+    assert (core["max_steps"], core["lr"], core["epochs"]) == (300, 1e-3, 3)
+    assert "task_overrides" not in core
+    other = task_settings(ft, "prom300_all")
+    assert (other["max_steps"], other["lr"]) == (100, ft["lr"])
+    assert task_settings(ft, "tf_Y")["epochs"] == 5  # 'tf' covers every TF experiment ...
+    assert task_settings(ft, "tf_X")["epochs"] == 7  # ... unless the experiment has its own
+    assert task_settings(ft, "mine")["patience"] == 1
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"promcore_al": {"max_steps": 3}}, "'finetune.task_overrides.promcore_al'.*not a task"),
+        ({"promcore_all": {"max_steps": 0}}, "'finetune.task_overrides.promcore_all.max_steps'"),
+        ({"splice": {"lr": "fast"}}, "'finetune.task_overrides.splice.lr'"),
+        (
+            {"splice": {"max_stpes": 3}},
+            "unknown config key 'finetune.task_overrides.splice.max_stpes'",
+        ),
+        ({"splice": {"init_from": "m"}}, "'finetune.task_overrides.splice'"),
+    ],
+)
+def test_bad_task_overrides_name_the_key(override, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(_cfg(finetune={"task_overrides": override}))

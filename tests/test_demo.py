@@ -231,6 +231,34 @@ def test_cpg_islands_mark_most_non_tata_promoters(demo, genome, truth):
     assert whole_gc < 0.45 and whole_oe < 0.55
 
 
+DPE = re.compile("[AG]G[AT][CT][ACG]T")  # RGWYVT
+MTE = re.compile("C[CG]A[AG]C[CG][CG]AAC")  # CSARCSSAAC (its last two bases may be the DPE's)
+
+
+def test_downstream_core_elements_in_tata_less_promoters(demo, genome, truth):
+    """MTE at +18..+29 and DPE at +28..+33 (the TSS base is +1 = window index 249), only in
+    TATA-less promoters, at the fractions the generator documents; absent elsewhere by chance."""
+    windows = tss_windows(demo, genome)
+    is_tata = {name: t for name, _, t in windows}
+    planted = defaultdict(set)
+    for name, element, motif in truth["downstream_core_elements"]:
+        planted[element].add(name)
+        assert not is_tata[name], name
+        assert {"DPE": DPE, "MTE": MTE}[element].match(motif), (name, element, motif)
+    non_tata = [(n, w) for n, w, t in windows if not t]
+    for element, pattern, start, frac in (
+        ("DPE", DPE, 249 + 27, 0.5),
+        ("MTE", MTE, 249 + 17, 0.25),
+    ):
+        hits = {n for n, w in non_tata if pattern.match(w, start)}
+        assert planted[element] <= hits, (element, planted[element] - hits)
+        assert abs(len(planted[element]) / len(non_tata) - frac) < 0.15, element
+        # by chance the DPE pattern (1/64) or MTE (1/4096) is rare elsewhere
+        assert len(hits - planted[element]) <= 0.1 * len(non_tata), element
+    tata_windows = [w for _, w, t in windows if t]
+    assert sum(bool(DPE.match(w, 249 + 27)) for w in tata_windows) <= 0.2 * len(tata_windows)
+
+
 def test_tss_bed_conventions_match_gtf(demo, transcripts, truth):
     rows = read_bed(demo / "epdnew_tss.bed")
     assert len(rows) == truth["n_tss"]

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dnabert.config import task_settings
+
 SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
 
 
@@ -72,7 +74,8 @@ def test_demo_runs_end_to_end(repo, tmp_path):
     sizes = (tmp_path / "resources/genome/demo.chrom.sizes").read_text().split()
     assert "chrUn_demo1" in sizes
     canonical = (tmp_path / "resources/genome/demo.canonical.txt").read_text().split()
-    assert canonical == ["chr1", "chr2", "chr3"]
+    n_chrom = yaml.safe_load((repo / "config/demo.yaml").read_text())["demo"]["n_chromosomes"]
+    assert canonical == [f"chr{i}" for i in range(1, n_chrom + 1)]
     tasks = yaml.safe_load((repo / "config/demo.yaml").read_text())["datasets"]["tasks"]
     built = {p.parent.name for p in (tmp_path / "results/datasets").glob("*/summary.json")}
     assert {t for t in tasks if t != "tf"} <= built
@@ -138,11 +141,15 @@ def _check_demo_results(out: Path, cfg: dict) -> None:
     got = set(zip(table["task"], table["model"], table["seed"], strict=True))
     assert got == expected, (sorted(expected - got), sorted(got - expected))
     assert (table.loc[table["model"] == "dnabert", "k"] == 6).all()
-    # every model beats chance on the planted signals (the README's table), with one known gap:
-    # DNABERT-6 on promcore_notata (70 bp cores vs partly substituted negatives; the tiny demo
-    # model overfits its 532 training sequences within 100 steps)
-    known_gap = (table["task"] == "promcore_notata") & (table["model"] == "dnabert")
-    weak = table[~known_gap & ((table["mcc"] < 0.2) | (table["auroc"] < 0.65))]
+    # each fine-tuning run trained with its own task's settings (finetune.task_overrides)
+    for task in tasks:
+        record = json.loads(
+            (out / f"results/finetune/{task}/dnabert6/seed42/metrics.json").read_text()
+        )
+        want = task_settings(cfg["finetune"], task)["max_steps"]
+        assert record["max_steps"] == record["config"]["finetune"]["max_steps"] == want, task
+    # every model clearly beats chance on the planted signals (the README's table)
+    weak = table[(table["mcc"] < 0.2) | (table["auroc"] < 0.65)]
     assert weak.empty, weak[["task", "model", "mcc", "auroc", "n_test"]].to_string()
     # motifs from the trained models' attention recover the planted ones
     truth = json.loads((out / "resources/demo_source/truth.json").read_text())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,7 @@ def validate_config(
         if err.validator == "additionalProperties":
             raise ConfigError(f"{source}: unknown config key '{_key_of(err)}'")
         raise ConfigError(f"{source}: invalid value for '{_key_of(err)}': {err.message}")
+    _check_task_overrides(config, source, schema)
     split = config.get("datasets", {}).get("split", {})
     fractions = split.get("fractions")
     if fractions is not None and abs(sum(fractions) - 1.0) > 1e-6:
@@ -87,6 +89,48 @@ def validate_config(
             "method 'chromosome' needs at least one test chromosome"
         )
     return config
+
+
+BUILTIN_TASK = re.compile(
+    r"^(prom300_(tata|notata|all)|promcore_(tata|notata|all)|promscan|splice|splice_rc|tf|tf_.+)$"
+)
+
+
+def task_settings(section: dict[str, Any], task: str) -> dict[str, Any]:
+    """The settings of a config section with ``task_overrides`` (``finetune``) for one task: the
+    section's own keys, updated by ``task_overrides['tf']`` for a ``tf_*`` task, then by
+    ``task_overrides[task]``; the ``task_overrides`` key itself is left out."""
+    overrides = section.get("task_overrides") or {}
+    out = {key: value for key, value in section.items() if key != "task_overrides"}
+    if task.startswith("tf_"):
+        out.update(overrides.get("tf", {}))
+    out.update(overrides.get(task, {}))
+    return out
+
+
+def _check_task_overrides(config: dict[str, Any], source: str, schema: dict) -> None:
+    """Every ``finetune.task_overrides`` entry names a task this config can have and holds
+    values the ``finetune`` section accepts."""
+    section = config.get("finetune")
+    if not isinstance(section, dict) or not section.get("task_overrides"):
+        return
+    custom = set(config.get("custom_tasks") or {})
+    sub = {"$defs": schema.get("$defs", {}), **schema["properties"]["finetune"]}
+    for task in section["task_overrides"]:
+        key = f"finetune.task_overrides.{task}"
+        if not (BUILTIN_TASK.match(task) or task in custom):
+            raise ConfigError(
+                f"{source}: invalid value for '{key}': '{task}' is not a task name (built-in "
+                f"prom300_*/promcore_*/promscan/splice/splice_rc/tf/tf_<experiment>, or one of "
+                f"custom_tasks: {sorted(custom)})"
+            )
+        merged = task_settings(section, task)
+        errors = sorted(_DefaultingValidator(sub).iter_errors(merged), key=lambda e: e.path)
+        if errors:
+            err = errors[0]
+            if err.validator == "additionalProperties":
+                raise ConfigError(f"{source}: unknown config key '{key}.{_key_of(err)}'")
+            raise ConfigError(f"{source}: invalid value for '{key}.{_key_of(err)}': {err.message}")
 
 
 def default_config() -> dict[str, Any]:

@@ -15,7 +15,9 @@ Signals planted (all strand-aware, in this order, later ones winning where they 
 4. TF motifs centred on the summits of ~90% of each experiment's peaks;
 5. promoters: Inr ``YYANWYY`` (A at the TSS) at every TSS, ``TATAWAWR`` starting at -31..-28
    in ~30% of TSSs, a GC box (``GGGCGG``, Sp1) in -100..-41 of ~80% of non-TATA and ~50% of
-   TATA ones, CCAAT near -80;
+   TATA ones, CCAAT near -80; in TATA-less promoters an MTE (``CSARCSSAACGS``, +18..+29) in
+   ~25% and a DPE (``RGWYVT``, +28..+33) in ~50%, the downstream core elements that stand in
+   for the TATA box there;
 6. splice sites: weak consensus ``MAG|GTRAGT`` at donors, polypyrimidine tract + ``YAG|G`` at
    acceptors, then the intron dinucleotides (GT-AG, or GC-AG / AT-AC for ~2% of introns) last,
    so nothing overwrites them.
@@ -43,6 +45,7 @@ from dnabert.demo_sim import (
     layout_chromosome,
     make_tf_motifs,
     plant_cpg_island,
+    plant_downstream_core,
     plant_one,
     plant_promoter,
     plant_proximal_promoter,
@@ -108,7 +111,7 @@ def generate_demo(
     outdir,
     *,
     seed: int = 7,
-    n_chromosomes: int = 3,
+    n_chromosomes: int = 6,
     chromosome_length: int = 1_000_000,
     genes_per_mb: int = 120,
     n_tf_experiments: int = 3,
@@ -254,9 +257,16 @@ def generate_demo(
             }
         )
 
-    # promoters
+    # promoters; downstream core elements (TATA-less ones) from their own stream
+    dce_rng = np.random.default_rng([seed, 2])
+    downstream_core = []
     for r in tss:
         plant_promoter(seqs[r["chrom"]], rng, r["t"], r["strand"], r["tata"])
+        if not r["tata"]:
+            for name, motif in plant_downstream_core(
+                seqs[r["chrom"]], dce_rng, r["t"], r["strand"]
+            ):
+                downstream_core.append([r["name"], name, motif])
 
     # splice sites: consensus first, intron dinucleotides last
     introns = {}  # (chrom, start0, end0, strand) -> None, insertion-ordered
@@ -317,6 +327,7 @@ def generate_demo(
         "n_tata": sum(r["tata"] for r in tss),
         "cpg_islands": cpg_islands,
         "tata_proximal_regions": proximal,
+        "downstream_core_elements": downstream_core,
         "tf_experiments": [
             {"accession": e["accession"], "target": f"{e['target']}-human", "motif": e["motif"],
              "n_peaks": len(e["peaks"]), "n_planted": sum(p["planted"] for p in e["peaks"])}

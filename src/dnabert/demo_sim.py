@@ -170,7 +170,7 @@ def plant_one(seq, anchor: int, strand: str, rel: int, motif: str) -> None:
 
 
 def _random_motif(rng, pattern: str) -> str:
-    choices = {"W": "AT", "R": "AG", "Y": "CT", "N": "ACGT", "S": "CG"}
+    choices = {"W": "AT", "R": "AG", "Y": "CT", "N": "ACGT", "S": "CG", "V": "ACG"}
     return "".join(str(rng.choice(list(choices[c]))) if c in choices else c for c in pattern)
 
 
@@ -230,6 +230,29 @@ def plant_promoter(seq, rng, t: int, strand: str, tata: bool) -> None:
             base = seq[idx] if strand == "+" else 3 - seq[idx]
             if base == 3 and _window(seq, t, strand, rel, 6) in ("TATAAA", "TATATA", "TATAAT"):
                 plant_one(seq, t, strand, rel, "G")
+
+
+# downstream core elements of TATA-less promoters, with their offsets from the TSS (A of the
+# Inr = +1, as in the literature; this module's offsets count the TSS base as 0)
+DOWNSTREAM_CORE = {
+    "MTE": (18, "CSARCSSAACGS"),  # motif ten element, +18..+29 (Lim et al. 2004)
+    "DPE": (28, "RGWYVT"),  # downstream promoter element, +28..+33 (Burke & Kadonaga 1997)
+}
+DOWNSTREAM_CORE_FRACTION = {"MTE": 0.25, "DPE": 0.5}  # of non-TATA promoters
+
+
+def plant_downstream_core(seq, rng, t: int, strand: str) -> list[tuple[str, str]]:
+    """MTE and/or DPE downstream of the TATA-less TSS ``t``, each with its own probability (the
+    DPE, planted last, wins the two bases where they overlap, as they do in the literature). They
+    act with the Inr at a fixed spacing, which :func:`plant_promoter` plants at every TSS.
+    Returns ``(element, sequence)`` for each one planted."""
+    planted = []
+    for name, (offset, pattern) in DOWNSTREAM_CORE.items():
+        if rng.random() < DOWNSTREAM_CORE_FRACTION[name]:
+            motif = _random_motif(rng, pattern)
+            plant_one(seq, t, strand, offset - 1, motif)
+            planted.append((name, motif))
+    return planted
 
 
 def _window(seq, anchor: int, strand: str, rel: int, k: int) -> str:

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dnabert.config import default_config
+from dnabert.config import default_config, task_settings
 from dnabert.evaluate import compute_metrics, write_run
 from dnabert.provenance import atomic_path
 from dnabert.tokenizer import CLS_ID, PAD_ID, SEP_ID, add_special_tokens, encode_batch
@@ -303,7 +303,7 @@ def finetune(
 
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     work_dir = Path(work_dir) if work_dir else out_dir.with_name(out_dir.name + ".work")
-    c = {**schema_defaults(), **(ft_cfg or {})}
+    c = task_settings({**schema_defaults(), **(ft_cfg or {})}, task)
     t0 = time.perf_counter()
     train_set = load_split(task_dir / "train.tsv", k, c["max_train_examples"], seed)
     dev_set = load_split(task_dir / "dev.tsv", k, c["max_dev_examples"], seed)

@@ -6,7 +6,7 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
-from dnabert.config import ConfigError, validate_config
+from dnabert.config import ConfigError, task_settings, validate_config
 from dnabert.datasets.encode import read_experiment_table
 from dnabert.download import resolve_url
 
@@ -476,6 +476,11 @@ def get_finetune_metrics(wildcards):
 def get_all_metrics(wildcards):
     """Every metrics.json the metrics table collects: fine-tuning plus baselines."""
     return get_finetune_metrics(wildcards) + get_baseline_metrics(wildcards)
+
+
+def get_finetune_settings(wildcards):
+    """The finetune section as this task sees it (its task_overrides applied)."""
+    return task_settings(config["finetune"], wildcards.task)
 
 
 def get_pretrained_model(wildcards):

@@ -56,7 +56,7 @@ rule finetune_dnabert:
         runtime=720,
         gpu=1,
     params:
-        finetune=config["finetune"],
+        finetune=get_finetune_settings,
         max_length=config["tokenize"]["max_length"],
     script:
         "../scripts/finetune_dnabert.py"

@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--outdir", required=True, help="output directory (replaced atomically)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
-    p.add_argument("--n-chromosomes", type=int, default=3, help="canonical chromosomes (3)")
+    p.add_argument("--n-chromosomes", type=int, default=6, help="canonical chromosomes (6)")
     p.add_argument(
         "--chromosome-length", type=int, default=1_000_000, help="bp per chromosome (1000000)"
     )

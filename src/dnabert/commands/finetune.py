@@ -64,16 +64,16 @@ def add_parser(sub) -> None:
 
 
 def run_finetune(args) -> int:
-    from dnabert.config import load_config
+    from dnabert.config import load_config, task_settings
     from dnabert.finetune import finetune
     from dnabert.train import EXIT_PREEMPTED, Preempted
 
     config = load_config(args.config) if args.config else None
-    ft_cfg = dict(config["finetune"]) if config else {}
-    if args.max_steps is not None:
+    task = args.task or Path(args.task_dir).name
+    ft_cfg = task_settings(config["finetune"], task) if config else {}
+    if args.max_steps is not None:  # the command line wins over the config's task_overrides
         ft_cfg["max_steps"] = args.max_steps
     max_length = config["tokenize"]["max_length"] if config else 512
-    task = args.task or Path(args.task_dir).name
     try:
         finetune(
             args.task_dir,
