@@ -91,11 +91,6 @@ def validate_config(
     return config
 
 
-BUILTIN_TASK = re.compile(
-    r"^(prom300_(tata|notata|all)|promcore_(tata|notata|all)|promscan|splice|splice_rc|tf|tf_.+)$"
-)
-
-
 def task_settings(section: dict[str, Any], task: str) -> dict[str, Any]:
     """The settings of a config section with ``task_overrides`` (``finetune``) for one task: the
     section's own keys, updated by ``task_overrides['tf']`` for a ``tf_*`` task, then by
@@ -115,10 +110,13 @@ def _check_task_overrides(config: dict[str, Any], source: str, schema: dict) -> 
     if not isinstance(section, dict) or not section.get("task_overrides"):
         return
     custom = set(config.get("custom_tasks") or {})
+    builtin = re.compile(
+        schema["properties"]["datasets"]["properties"]["tasks"]["items"]["pattern"]
+    )
     sub = {"$defs": schema.get("$defs", {}), **schema["properties"]["finetune"]}
     for task in section["task_overrides"]:
         key = f"finetune.task_overrides.{task}"
-        if not (BUILTIN_TASK.match(task) or task in custom):
+        if not (builtin.match(task) or task == "splice_rc" or task in custom):
             raise ConfigError(
                 f"{source}: invalid value for '{key}': '{task}' is not a task name (built-in "
                 f"prom300_*/promcore_*/promscan/splice/splice_rc/tf/tf_<experiment>, or one of "

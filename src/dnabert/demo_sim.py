@@ -242,10 +242,10 @@ DOWNSTREAM_CORE_FRACTION = {"MTE": 0.25, "DPE": 0.5}  # of non-TATA promoters
 
 
 def plant_downstream_core(seq, rng, t: int, strand: str) -> list[tuple[str, str]]:
-    """MTE and/or DPE downstream of the TATA-less TSS ``t``, each with its own probability (the
-    DPE, planted last, wins the two bases where they overlap, as they do in the literature). They
-    act with the Inr at a fixed spacing, which :func:`plant_promoter` plants at every TSS.
-    Returns ``(element, sequence)`` for each one planted."""
+    """MTE and/or DPE downstream of the TATA-less TSS ``t``, each with its own probability. The
+    two overlap at +28..+29 (as defined in the literature); the DPE, planted last, keeps its bases
+    there. Both act with the Inr at a fixed spacing, and :func:`plant_promoter` plants an Inr at
+    every TSS. Returns ``(element, sequence)`` for each one planted."""
     planted = []
     for name, (offset, pattern) in DOWNSTREAM_CORE.items():
         if rng.random() < DOWNSTREAM_CORE_FRACTION[name]:

@@ -295,7 +295,8 @@ def finetune(
 ) -> dict:
     """Fine-tune on ``task_dir`` and write ``out_dir`` (see the module docstring).
 
-    ``ft_cfg`` holds ``finetune`` config keys (schema defaults fill gaps); ``config`` is the whole
+    ``ft_cfg`` holds ``finetune`` config keys (schema defaults fill gaps; its ``task_overrides``
+    entry for ``task`` applies, see :func:`dnabert.config.task_settings`); ``config`` is the whole
     run config, recorded as provenance. ``max_length`` (``tokenize.max_length``) is capped by the
     model's ``max_position_embeddings``. Returns the record written to ``metrics.json``.
     """
