@@ -113,7 +113,9 @@ def _check_task_overrides(config: dict[str, Any], source: str, schema: dict) -> 
     builtin = re.compile(
         schema["properties"]["datasets"]["properties"]["tasks"]["items"]["pattern"]
     )
-    sub = {"$defs": schema.get("$defs", {}), **schema["properties"]["finetune"]}
+    validator = _DefaultingValidator(
+        {"$defs": schema.get("$defs", {}), **schema["properties"]["finetune"]}
+    )
     for task in section["task_overrides"]:
         key = f"finetune.task_overrides.{task}"
         if not (builtin.match(task) or task == "splice_rc" or task in custom):
@@ -123,7 +125,7 @@ def _check_task_overrides(config: dict[str, Any], source: str, schema: dict) -> 
                 f"custom_tasks: {sorted(custom)})"
             )
         merged = task_settings(section, task)
-        errors = sorted(_DefaultingValidator(sub).iter_errors(merged), key=lambda e: e.path)
+        errors = sorted(validator.iter_errors(merged), key=lambda e: e.path)
         if errors:
             err = errors[0]
             if err.validator == "additionalProperties":
