@@ -136,3 +136,35 @@ def test_task_overrides_apply_to_their_task_only():
 def test_bad_task_overrides_name_the_key(override, message):
     with pytest.raises(ConfigError, match=message):
         validate_config(_cfg(finetune={"task_overrides": override}))
+
+
+def test_assemblies_of_inputs_must_agree():
+    from dnabert.assembly import assembly_from_url, normalize_assembly
+
+    assert assembly_from_url("https://x/goldenPath/hg38/bigZips/hg38.fa.gz") == "GRCh38"
+    assert assembly_from_url("lists/hg38-blacklist.v2.bed.gz") == "GRCh38"
+    assert assembly_from_url("epdnew/H_sapiens/006/Hs_EPDnew_006_hg38.bed") == "GRCh38"
+    assert assembly_from_url("gencode.v44lift37/GRCh37_mapping/x.gtf.gz") == "GRCh37"
+    assert assembly_from_url("https://x/ENCFF356LFX.bed.gz") is None
+    assert assembly_from_url("liftover/hg19/to/hg38/x.bed") is None  # names two: unknown
+    assert assembly_from_url("mm10.fa.gz") == "GRCm38" and normalize_assembly("MM39") == "GRCm39"
+    hg38 = {"url": "https://hgdownload.soe.ucsc.edu/goldenPath/hg38/bigZips/hg38.fa.gz"}
+    config = {
+        "genome": {"name": "hg38", "fasta": hg38},
+        "blacklist": {"url": "https://x/hg19-blacklist.v2.bed.gz"},
+    }
+    with pytest.raises(ConfigError, match=r"blacklist is for GRCh37/hg19 \(named by blacklist\.url"
+                       r" https://x/hg19-blacklist.v2.bed.gz\) but genome is for GRCh38/hg38"):  # fmt: skip
+        validate_config(copy.deepcopy(config))
+    config["blacklist"]["assembly"] = "hg38"  # an explicit assembly wins over the URL
+    validate_config(copy.deepcopy(config))
+    # the paper's uniform TFBS sets are hg19: not with an hg38 genome
+    config = {"genome": {"name": "hg38", "fasta": hg38}, "datasets": {"tasks": ["tf"]},
+              "tf": {"source": "ucsc_uniform"}}  # fmt: skip
+    with pytest.raises(ConfigError, match=r"tf is for GRCh37/hg19 .*ucsc_uniform.* genome is for"):
+        validate_config(copy.deepcopy(config))
+    config["tf"] = {"source": "encode", "metadata": "m.tsv", "assembly": "hg19"}
+    with pytest.raises(ConfigError, match=r"tf is for GRCh37/hg19 \(tf.assembly 'hg19'\)"):
+        validate_config(copy.deepcopy(config))
+    config["tf"]["assembly"] = "GRCh38"
+    assert validate_config(copy.deepcopy(config))["tf"]["assembly"] == "GRCh38"

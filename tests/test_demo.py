@@ -87,6 +87,22 @@ def read_bed(path: Path) -> list[list[str]]:
     return [line.split("\t") for line in path.read_text().splitlines()]
 
 
+def read_epd_bed(path: Path) -> list[list[str]]:
+    """EPDnew's real BED: single-space delimited, no TAB anywhere."""
+    text = path.read_text()
+    assert "\t" not in text
+    return [line.split(" ") for line in text.splitlines()]
+
+
+def read_motif_table(path: Path) -> dict[str, str]:
+    """EPD's promoter_motifs.txt: {name: TATA-box flag} below the '#Name' TAB header."""
+    lines = path.read_text().splitlines()
+    assert lines[0] == "#Name\tTATA-box\tInr\tCCAAT-box\tGC-box"
+    rows = [line.split("\t") for line in lines[1:]]
+    assert all(len(r) == 5 and set(r[1:]) <= {"0", "1"} for r in rows)
+    return {r[0]: r[1] for r in rows}
+
+
 def test_same_seed_same_bytes_other_seed_other_genome(demo, tmp_path):
     again = generate_demo(tmp_path / "again", seed=11, **SMALL)
     names = sorted(p.relative_to(demo).as_posix() for p in demo.rglob("*") if p.is_file())
@@ -177,9 +193,11 @@ def test_introns_canonical_except_truth(transcripts, genome, truth):
 
 def tss_windows(demo, genome):
     seq = genome["seq"]
-    tata = set((demo / "epdnew_tata.txt").read_text().split())
+    tata = {
+        name for name, flag in read_motif_table(demo / "epdnew_tata.txt").items() if flag == "1"
+    }
     out = []
-    for f in read_bed(demo / "epdnew_tss.bed"):
+    for f in read_epd_bed(demo / "epdnew_tss.bed"):
         chrom, strand = f[0], f[5]
         t = int(f[6]) if strand == "+" else int(f[7]) - 1
         w = seq[chrom][t - 249 : t + 51] if strand == "+" else revcomp(seq[chrom][t - 50 : t + 250])
@@ -200,8 +218,8 @@ def test_tata_promoters_have_tata_at_offset(demo, genome, truth):
     assert all(has_tata(w) for w in tata)
     assert sum(has_tata(w) for w in other) <= 0.05 * len(other)
     assert all(w[249] == "A" for _, w, _ in windows)  # Inr: A at the TSS
-    names = (demo / "epdnew_tata.txt").read_text().splitlines()
-    assert names == sorted(names)
+    flags = read_motif_table(demo / "epdnew_tata.txt")
+    assert list(flags) == sorted(flags) and set(flags) == {name for name, _, _ in windows}
 
 
 def cpg_stats(seq: str) -> tuple[float, float]:
@@ -260,7 +278,7 @@ def test_downstream_core_elements_in_tata_less_promoters(demo, genome, truth):
 
 
 def test_tss_bed_conventions_match_gtf(demo, transcripts, truth):
-    rows = read_bed(demo / "epdnew_tss.bed")
+    rows = read_epd_bed(demo / "epdnew_tss.bed")
     assert len(rows) == truth["n_tss"]
     assert rows == sorted(rows, key=lambda f: (f[0], int(f[1])))
     tss = set()
@@ -286,7 +304,7 @@ def test_tss_bed_conventions_match_gtf(demo, transcripts, truth):
 
 def test_promoters_and_blacklist_avoid_gaps_and_each_other(demo, truth):
     proms = []
-    for f in read_bed(demo / "epdnew_tss.bed"):
+    for f in read_epd_bed(demo / "epdnew_tss.bed"):
         t = int(f[6]) if f[5] == "+" else int(f[7]) - 1
         lo, hi = (t - 300, t + 101) if f[5] == "+" else (t - 100, t + 301)
         proms.append((f[0], lo, hi, f[3].rsplit("_", 1)[0]))

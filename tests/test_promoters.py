@@ -314,3 +314,12 @@ def test_cli_build_promoters_and_error(toy, tmp_path, capsys):
     args[args.index("--out-dir") + 1] = str(tmp_path / "never")
     assert main(args) == 1
     assert not (tmp_path / "never").exists()
+
+
+def test_tata_names_matching_no_tss_stop_the_build(tmp_path):
+    from dnabert.datasets.promoters import check_tata_names
+
+    tss = pd.DataFrame({"name": ["NOC2L_1", "KLHL17_1"]})
+    with pytest.raises(PromoterInputError, match=r"tata\.txt: none of its 2 TATA promoter names"):
+        check_tata_names({"X_1", "Y_1"}, tss, tmp_path / "tata.txt", tmp_path / "tss.bed")
+    check_tata_names({"NOC2L_1", "Y_1"}, tss, "tata.txt", "tss.bed")  # one match: fine

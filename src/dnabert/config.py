@@ -16,6 +16,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from dnabert.assembly import AssemblyMismatchError, check_assemblies
+
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -66,7 +68,8 @@ def validate_config(
     """Validate ``config`` in place (filling defaults) and return it.
 
     Raises :class:`ConfigError` naming ``source`` and the offending key. Beyond the schema it
-    checks relations the schema cannot express (split fractions sum to 1).
+    checks relations the schema cannot express (split fractions sum to 1; every input's genome
+    assembly is the genome's, see :mod:`dnabert.assembly`).
     """
     schema = schema if schema is not None else load_schema()
     validator = _DefaultingValidator(schema)
@@ -77,6 +80,10 @@ def validate_config(
             raise ConfigError(f"{source}: unknown config key '{_key_of(err)}'")
         raise ConfigError(f"{source}: invalid value for '{_key_of(err)}': {err.message}")
     _check_task_overrides(config, source, schema)
+    try:
+        check_assemblies(config, source)
+    except AssemblyMismatchError as exc:
+        raise ConfigError(str(exc)) from None
     split = config.get("datasets", {}).get("split", {})
     fractions = split.get("fractions")
     if fractions is not None and abs(sum(fractions) - 1.0) > 1e-6:

@@ -430,9 +430,12 @@ def _render(seqs, soft, genes, tss, blacklist, experiments) -> dict[str, bytes]:
             s, e, ts, te = t - 10, t + 50, t - 10, t + 1
         bed.append((r["chrom"], s, e, r["name"], 900, r["strand"], ts, te))
     bed.sort(key=lambda x: (x[0], x[1], x[3]))
-    files["epdnew_tss.bed"] = "".join("\t".join(map(str, b)) + "\n" for b in bed).encode()
-    files["epdnew_tata.txt"] = "".join(
-        n + "\n" for n in sorted(r["name"] for r in tss if r["tata"])
+    # EPD's real formats: the BED is single-space delimited BED8; promoter_motifs.txt is a TAB
+    # table with a '#'-prefixed header and 0/1 flags (the demo fills only the TATA-box flag)
+    files["epdnew_tss.bed"] = "".join(" ".join(map(str, b)) + "\n" for b in bed).encode()
+    files["epdnew_tata.txt"] = (
+        "#Name\tTATA-box\tInr\tCCAAT-box\tGC-box\n"
+        + "".join(f"{r['name']}\t{int(r['tata'])}\t0\t0\t0\n" for r in sorted(tss, key=_by_name))
     ).encode()
     files["blacklist.bed"] = "".join(f"{c}\t{s}\t{e}\n" for c, s, e in blacklist).encode()
 
@@ -468,6 +471,10 @@ def _render(seqs, soft, genes, tss, blacklist, experiments) -> dict[str, bytes]:
         + "".join("\t".join(r[k] for k in METADATA_COLUMNS) + "\n" for r in rows)
     ).encode()
     return files
+
+
+def _by_name(record: dict) -> str:
+    return record["name"]
 
 
 def _meta_row(acc: str, exp: str, target: str, url: str, data: bytes) -> dict[str, str]:

@@ -97,19 +97,36 @@ def read_canonical(path: str | os.PathLike) -> list[str]:
     return [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
 
 
-def read_chrom_names(path: str | os.PathLike, column: int = 0) -> set[str]:
-    """The set of names in ``column`` of a tab-separated file (gz or plain; ``#`` lines skipped).
+def read_chrom_names(path: str | os.PathLike) -> set[str]:
+    """The set of chromosome names (first column) of a BED, GTF, narrowPeak or VCF-like file.
 
-    Streams the file, so a GENCODE GTF (about 1.5 GB) costs seconds and little memory.
+    gzip or plain; ``#``, ``track`` and ``browser`` lines and blank lines are skipped. The first
+    column ends at the first TAB, or at the first blank in a line without TABs (EPDnew's BED is
+    single-space delimited; the blacklist's 4th column holds spaces, so TABs come first). CRLF is
+    accepted. Streams the file, so a GENCODE GTF (about 1.5 GB) costs seconds and little memory.
     """
-    opener = gzip.open if str(path).endswith(".gz") else open
+    with open(path, "rb") as fh:
+        is_gzip = fh.read(2) == b"\x1f\x8b"
+    opener = gzip.open if is_gzip else open
     names: set[str] = set()
-    with opener(path, "rt") as fh:
-        for line in fh:
-            if line.startswith(("#", "track", "browser")) or not line.strip():
-                continue
-            names.add(line.split("\t", column + 1)[column].strip())
+    try:
+        with opener(path, "rt") as fh:
+            for line in fh:
+                if line.startswith(("#", "track", "browser")) or not line.strip():
+                    continue
+                first = line.split("\t", 1)[0] if "\t" in line else line.split(None, 1)[0]
+                names.add(first.strip())
+    except (EOFError, OSError, UnicodeDecodeError) as exc:
+        raise GenomeError(f"{path}: cannot be read as a text interval file: {exc}") from exc
     return names
+
+
+def read_tss_chrom_names(path: str | os.PathLike) -> set[str]:
+    """Chromosome names of a TSS list as the promoter builders read it (EPDnew BED, SGA with
+    RefSeq accessions mapped to ``chr`` names, or a ``chrom tss strand name`` TSV)."""
+    from dnabert.datasets.promoter_io import read_tss
+
+    return set(read_tss(path)["chrom"])
 
 
 def _flip(name: str) -> str:

@@ -2,11 +2,20 @@
 
 import logging
 
-from dnabert.genome import check_chromosome_names, read_chrom_names, read_chrom_sizes
+from dnabert.genome import (
+    check_chromosome_names,
+    read_chrom_names,
+    read_chrom_sizes,
+    read_tss_chrom_names,
+)
 from dnabert.provenance import provenance, write_json
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-inputs = {path: read_chrom_names(path) for path in snakemake.input.others}
+# The TSS list is read as the promoter builders read it (EPDnew BED, SGA, TSV); others by column 1.
+inputs = {
+    path: read_tss_chrom_names(path) if path.endswith(".tss.bed") else read_chrom_names(path)
+    for path in snakemake.input.others
+}
 report = check_chromosome_names(read_chrom_sizes(snakemake.input.sizes), inputs)
 for source, entry in report.items():
     logging.info("%s: %d of %d names in the genome", source, entry["n_in_genome"], entry["n_names"])

@@ -36,9 +36,15 @@ def _index_genome(args) -> int:
 
 
 def _check_names(args) -> int:
-    from dnabert.genome import check_chromosome_names, read_chrom_names, read_chrom_sizes
+    from dnabert.genome import (
+        check_chromosome_names,
+        read_chrom_names,
+        read_chrom_sizes,
+        read_tss_chrom_names,
+    )
 
     inputs = {path: read_chrom_names(path) for path in args.inputs}
+    inputs.update({path: read_tss_chrom_names(path) for path in args.tss or ()})
     report = check_chromosome_names(read_chrom_sizes(args.sizes), inputs)
     print(json.dumps(report, indent=2))
     return 0
@@ -65,5 +71,6 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("check-names", help="compare chromosome names of inputs with the genome")
     p.add_argument("sizes", help="the genome's chrom.sizes")
-    p.add_argument("inputs", nargs="+", help="GTF / BED / narrowPeak files (first column)")
+    p.add_argument("inputs", nargs="*", help="GTF / BED / narrowPeak files (first column)")
+    p.add_argument("--tss", nargs="+", help="EPDnew TSS lists (BED, SGA or TSV), read as TSSs")
     p.set_defaults(func=_check_names)

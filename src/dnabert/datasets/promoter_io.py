@@ -133,60 +133,98 @@ def read_tss(path: str | Path) -> pd.DataFrame:
     return df
 
 
+_NAME_COLUMNS = ("name", "promoter", "promoter_id", "id")
+
+
+def _is_flag_header(fields: list[str]) -> bool:
+    return len(fields) >= 2 and any(f.strip().lower().startswith("tata") for f in fields)
+
+
 def read_tata_names(path: str | Path) -> set[str]:
     """Read the names of TATA-box promoters.
 
-    Accepted (detected from the first line): EPD FASTA (``>FP001162 ECHDC1_3 ...``: the second
-    header token is the name); a tab table whose header has a ``TATA`` column of 0/1 flags and a
-    name column (``name``, ``id``, ``promoter`` or ``promoter_id``; names with flag 1 are
-    returned); a BED (name = column 4) or SGA (name = column 6) of TATA promoters; otherwise
-    one name per line (first token). Raises :class:`PromoterInputError` for an empty file,
-    a header-less flag table, or a flag other than 0/1 (naming the line).
+    Accepted (detected from the first non-blank line):
+
+    * EPD's ``promoter_motifs.txt``: a TAB table whose header line starts with ``#``
+      (``#Name<TAB>TATA-box<TAB>Inr<TAB>CCAAT-box<TAB>GC-box``) and whose rows hold 0/1 flags;
+      names with TATA-box flag 1 are returned. Any tab table whose header (``#`` optional) has a
+      column starting with ``TATA`` and a name column (``name``, ``promoter``, ``promoter_id``,
+      ``id``, else the first column of a ``#`` header) is read the same way.
+    * EPD FASTA (``>FP001162 ECHDC1_3 ...``): the second header token is the name.
+    * A BED (name = column 4) or SGA (name = column 6) of TATA promoters, space or tab
+      delimited; otherwise one name per line (first token). ``#`` lines are comments here.
+
+    CRLF line endings and gzip are accepted. Raises :class:`PromoterInputError` naming the file
+    and line for an empty file, a flag table without a name column, a short row or a flag other
+    than 0/1.
     """
-    names: set[str] = set()
-    lines = list(_lines(path))
-    if not lines:
+    with _open_text(path) as fh:
+        raw = [(i, line.rstrip("\r\n")) for i, line in enumerate(fh, start=1)]
+    raw = [(i, line) for i, line in raw if line.strip()]
+    if not raw:
         raise PromoterInputError(f"{path}: no TATA promoter names found (empty file?)")
-    first = lines[0][1]
-    header = first.split("\t")
+    first_ln, first = raw[0]
+    header = first.lstrip("#").split("\t")
     if first.startswith(">"):
-        for ln, line in lines:
-            if line.startswith(">"):
-                tok = line[1:].split()
-                if len(tok) < 2:
-                    raise PromoterInputError(
-                        f"{path}: line {ln}: FASTA header {line!r} lacks the promoter name "
-                        "(second token)"
-                    )
-                names.add(tok[1])
-        return names
-    if "TATA" in header:
-        lower = [h.lower() for h in header]
-        name_col = next(
-            (lower.index(c) for c in ("name", "promoter", "promoter_id", "id") if c in lower), None
-        )
-        if name_col is None:
-            raise PromoterInputError(
-                f"{path}: line {lines[0][0]}: table with a TATA column needs a name/id column"
-            )
-        flag_col = header.index("TATA")
-        for ln, line in lines[1:]:
-            f = line.split("\t")
-            if len(f) <= max(flag_col, name_col):
-                raise PromoterInputError(f"{path}: line {ln}: too few columns")
-            if f[flag_col] not in ("0", "1"):
-                raise PromoterInputError(
-                    f"{path}: line {ln}: TATA flag {f[flag_col]!r}; expected 0 or 1"
-                )
-            if f[flag_col] == "1":
-                names.add(f[name_col])
-        return names
-    for _ln, line in lines:
+        return _tata_from_fasta(path, raw)
+    if _is_flag_header(header):
+        return _tata_from_flag_table(path, raw, header, hashed=first.startswith("#"))
+    names: set[str] = set()
+    for _ln, line in raw:
+        if line.startswith(("#", "track ", "browser ")):
+            continue
         f = line.split("\t") if "\t" in line else line.split()
         if len(f) >= 6 and f[1] == "TSS":
             names.add(f[5])
         elif len(f) >= 6:
             names.add(f[3])
         else:
-            names.add(f[0])
+            names.add(f[0].strip())
+    if not names:
+        raise PromoterInputError(f"{path}: no TATA promoter names found (only comments?)")
+    return names
+
+
+def _tata_from_fasta(path, raw) -> set[str]:
+    names = set()
+    for ln, line in raw:
+        if line.startswith(">"):
+            tok = line[1:].split()
+            if len(tok) < 2:
+                raise PromoterInputError(
+                    f"{path}: line {ln}: FASTA header {line!r} lacks the promoter name "
+                    "(second token)"
+                )
+            names.add(tok[1])
+    return names
+
+
+def _tata_from_flag_table(path, raw, header, *, hashed: bool) -> set[str]:
+    lower = [h.strip().lower() for h in header]
+    name_col = next((lower.index(c) for c in _NAME_COLUMNS if c in lower), None)
+    if name_col is None and hashed:
+        name_col = 0  # EPD: '#Name' is the first column
+    if name_col is None:
+        raise PromoterInputError(
+            f"{path}: line {raw[0][0]}: table with a TATA column {header} needs a name column "
+            f"(one of {', '.join(_NAME_COLUMNS)})"
+        )
+    flag_col = next(i for i, h in enumerate(lower) if h.startswith("tata"))
+    names: set[str] = set()
+    for ln, line in raw[1:]:
+        if line.startswith("#"):
+            continue
+        f = line.split("\t")
+        if len(f) <= max(flag_col, name_col):
+            raise PromoterInputError(
+                f"{path}: line {ln}: {len(f)} tab-separated columns; expected "
+                f"{len(header)} as in the header {header}"
+            )
+        flag = f[flag_col].strip()
+        if flag not in ("0", "1"):
+            raise PromoterInputError(
+                f"{path}: line {ln}: {header[flag_col]} flag {flag!r}; expected 0 or 1"
+            )
+        if flag == "1":
+            names.add(f[name_col].strip())
     return names

@@ -253,6 +253,26 @@ def core_of(df: pd.DataFrame, core: tuple[int, int] = CORE) -> pd.DataFrame:
     return out
 
 
+def check_tata_names(
+    tata_names: set[str], tss: pd.DataFrame, tata_path: str | Path, tss_path: str | Path
+) -> None:
+    """Stop when no TATA name is a TSS name (lists from different releases or a misread
+    table); log how many TATA names have no TSS (reported in summary.json as well)."""
+    tss_names = set(tss["name"])
+    unmatched = tata_names - tss_names
+    if tata_names and len(unmatched) == len(tata_names):
+        raise PromoterInputError(
+            f"{tata_path}: none of its {len(tata_names)} TATA promoter names "
+            f"(e.g. {sorted(tata_names)[:3]}) is a promoter name in {tss_path} "
+            f"(e.g. {sorted(tss_names)[:3]}); are both from the same EPDnew release?"
+        )
+    if unmatched:
+        log.warning(
+            "%s: %d of %d TATA promoter names are not in %s (e.g. %s); they are ignored",
+            tata_path, len(unmatched), len(tata_names), tss_path, sorted(unmatched)[:3],
+        )  # fmt: skip
+
+
 def build_promoter_frames(
     fasta: str | Path,
     tss_path: str | Path,
@@ -273,6 +293,7 @@ def build_promoter_frames(
     lengths = fasta_lengths(fasta)
     all_tss = read_tss(tss_path)
     tata_names = read_tata_names(tata_path)
+    check_tata_names(tata_names, all_tss, tata_path, tss_path)
     tss, stats = filter_tss(all_tss, lengths, tss_path, canonical, offsets)
     pos, wstats = prom300_positives(
         fasta, tss, upstream=p["upstream"], downstream=p["downstream"], offsets=offsets
@@ -281,6 +302,7 @@ def build_promoter_frames(
     stats["n_tss_input"] = int(len(all_tss))
     is_tata = pos["source"].str.removeprefix("epdnew:").isin(tata_names).to_numpy()
     stats["tata_names"] = len(tata_names)
+    stats["tata_names_not_in_tss"] = len(tata_names - set(all_tss["name"]))
     frames = {}
     for subset, mask in (("tata", is_tata), ("notata", ~is_tata)):
         sub = pos.loc[mask].reset_index(drop=True)

@@ -97,16 +97,19 @@ def _read_bed3(path: str | Path | None) -> pd.DataFrame:
     if path is None:
         return pd.DataFrame({"chrom": [], "start": [], "end": []})
     rows = []
-    opener = gzip.open if str(path).endswith(".gz") else open
+    with open(path, "rb") as fh:
+        opener = gzip.open if fh.read(2) == b"\x1f\x8b" else open
     with opener(path, "rt") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
-            f = line.split("\t")
+            # TAB-delimited BED (the blacklist's 4th column holds spaces); blank-delimited
+            # only when a line has no TAB at all
+            f = line.rstrip("\r\n").split("\t") if "\t" in line else line.split()
             try:
                 rows.append((f[0], int(f[1]), int(f[2])))
             except (IndexError, ValueError):
-                raise ValueError(f"{path}:{lineno}: expected BED chrom<TAB>start<TAB>end") from None
+                raise ValueError(f"{path}:{lineno}: expected BED chrom, start, end") from None
     return pd.DataFrame(rows, columns=["chrom", "start", "end"])
 
 
