@@ -11,8 +11,9 @@ min_version("9.0")
 report: "workflow/report/workflow.rst"
 
 
-# A --configfile on the command line replaces the default instead of being merged into it.
-if not config:
+# config/config.yaml is the default: a --configfile on the command line replaces it, while
+# --config key=value alone is merged over it.
+if not workflow.overwrite_configfiles:
 
     configfile: f"{workflow.basedir}/config/config.yaml"
 
@@ -27,6 +28,13 @@ include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/finetune.smk"
+
+
+# Downloads run on the submitting host: compute nodes of most clusters have no internet.
+localrules:
+    download_resource,
+    download_tf_index,
+    download_peaks,
 
 
 rule all:

@@ -42,13 +42,39 @@ def test_demo_dry_run_builds_the_whole_dag(repo, tmp_path):
         assert rule in out, f"{rule} missing from the demo DAG"
 
 
-def test_paper_config_dry_run(repo, tmp_path):
-    metadata = tmp_path / "config" / "encode_tf_metadata.tsv"  # the user's ENCODE download
-    metadata.parent.mkdir()
-    metadata.write_text("File accession\tFile download URL\n")
-    result = _snakemake(repo, "-n", "--directory", str(tmp_path))
+def _job_counts(text: str) -> dict[str, int]:
+    """{rule: count} from Snakemake's 'Job stats' table."""
+    table = text[text.index("Job stats:") :]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def test_paper_config_dry_runs_as_shipped(repo, tmp_path):
+    """config/config.yaml lists the whole DAG with no extra file: the ENCODE metadata is
+    downloaded by the workflow; --config merges over the default config."""
+    result = _snakemake(repo, "-n", "--quiet", "rules", "--directory", str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "hg38.fa" in result.stdout + result.stderr
+    jobs = _job_counts(result.stdout + result.stderr)
+    # genome, GTF, EPD BED, EPD motifs, blacklist; the portal's metadata.tsv; 6 promoter tasks;
+    # 9 tasks + splice_rc fine-tuned for k = 3..6 (TF tasks follow the selection checkpoint)
+    assert jobs["download_resource"] == 5 and jobs["download_tf_index"] == 1
+    assert jobs["select_tf_experiments"] == 1 and jobs["build_promoter_dataset"] == 6
+    assert jobs["pretrain_mlm"] == 4 and jobs["finetune_dnabert"] == 9 * 4
+    # --config alone keeps config/config.yaml and changes only what it names
+    result = _snakemake(
+        repo, "-n", "--quiet", "rules", "--directory", str(tmp_path),
+        "--config", "tokenize={k: [6]}", "datasets={tasks: [splice]}", "seeds=[1, 2]",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = _job_counts(result.stdout + result.stderr)
+    # the hg38 sources of config/config.yaml, but the TATA table (no promoter task asks for it)
+    assert jobs["download_resource"] == 4
+    assert jobs["pretrain_mlm"] == 1 and jobs["finetune_dnabert"] == 2 * 2  # splice, splice_rc
+    assert "build_promoter_dataset" not in jobs
+    # a --config value of the wrong type names the key and where it came from
+    result = _snakemake(repo, "-n", "--directory", str(tmp_path), "--config", "tokenize={k: [9]}")
+    assert result.returncode != 0
+    assert re.search(r"config\.yaml with --config tokenize: invalid value for 'tokenize\.k",
+                     result.stdout + result.stderr)  # fmt: skip
 
 
 def test_invalid_config_stops_before_any_job(repo, tmp_path):

@@ -98,6 +98,42 @@ def validate_config(
     return config
 
 
+def retype_cli_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Give ``--config key=value`` values inside lists and mappings their YAML types.
+
+    Snakemake parses a top-level ``--config`` value as int, float or bool, but the leaves of a
+    list or mapping (``--config 'tokenize={k: [6]}'``) stay strings (YAML BaseLoader). Every
+    string leaf of ``overrides`` that ``config`` still holds at the same place is re-read with
+    ``yaml.safe_load``, as the same text in a config file would be (``"6"`` -> 6, ``"null"`` ->
+    None, ``"GRCh38"`` stays a string). Returns ``config``, changed in place.
+    """
+
+    def retype(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                parsed = yaml.safe_load(value)
+            except yaml.YAMLError:
+                return value
+            return parsed if isinstance(parsed, (int, float, bool, type(None))) else value
+        if isinstance(value, list):
+            return [retype(v) for v in value]
+        if isinstance(value, dict):
+            return {k: retype(v) for k, v in value.items()}
+        return value
+
+    def walk(target: dict, given: dict) -> None:
+        for key, value in given.items():
+            if key not in target:
+                continue
+            if isinstance(value, dict) and isinstance(target[key], dict):
+                walk(target[key], value)
+            elif isinstance(value, (dict, list)) and target[key] == value:
+                target[key] = retype(value)
+
+    walk(config, overrides)
+    return config
+
+
 def task_settings(section: dict[str, Any], task: str) -> dict[str, Any]:
     """The settings of a config section with ``task_overrides`` (``finetune``) for one task: the
     section's own keys, updated by ``task_overrides['tf']`` for a ``tf_*`` task, then by

@@ -6,8 +6,8 @@
 #   tests/slurm/run_demo_on_slurm.sh        # as root, with munge slurmctld slurmd slurm-client
 #
 # Runs (each under `timeout`, DNABERT_SLURM_STEP_TIMEOUT seconds, default 240):
-#   1. the demo workflow up to resources/genome/demo.fa.fai: rules generate_demo_data,
-#      download_resource, index_genome (CPU jobs);
+#   1. the demo workflow up to resources/genome/demo.fa.fai: rules generate_demo_data and
+#      index_genome (CPU jobs); download_resource is a local rule and must not reach SLURM;
 #   2. tests/slurm/Snakefile: rules probe_gpu (gpu=1, the fake GRES of up.sh) and
 #      probe_gpu_batch (gres gpu:1 + mpi, the multi-node geometry on one node) start a probe
 #      through workflow/scripts/launch_torchrun.sh, as the pretraining rule does.
@@ -81,7 +81,9 @@ check_slurm_records() { # check_slurm_records NAME EXPECTED_RULE...
     shift
     mapfile -t ids < <(sed -n 's/.*submitted with SLURM jobid \([0-9]*\).*/\1/p' "$log")
     # every finished job but the local target rule `all` must have been a SLURM job
-    n_jobs=$(grep "^Finished jobid: .* (Rule: " "$log" | grep -vc "(Rule: all)" || true)
+    # local rules (the target and the downloads: localrules in the Snakefile) run on this host
+    n_jobs=$(grep "^Finished jobid: .* (Rule: " "$log" |
+        grep -vcE "\(Rule: (all|download_resource|download_tf_index|download_peaks)\)" || true)
     [ "${#ids[@]}" -gt 0 ] || fail "$name: no job was submitted to SLURM"
     [ "${#ids[@]}" = "$n_jobs" ] ||
         fail "$name: ${#ids[@]} SLURM submissions for $n_jobs non-local jobs"
@@ -103,7 +105,14 @@ check_slurm_records() { # check_slurm_records NAME EXPECTED_RULE...
 
 run_on_slurm demo resources/genome/demo.fa.fai -s "$REPO/Snakefile" \
     --configfile "$REPO/config/demo.yaml"
-check_slurm_records demo generate_demo_data download_resource index_genome
+check_slurm_records demo generate_demo_data index_genome
+# downloads are local rules: they ran, but not as SLURM jobs (compute nodes lack internet)
+grep -q "(Rule: download_resource)" "$WORK/demo.log" || fail "demo: download_resource never ran"
+for id in $(sed -n 's/.*submitted with SLURM jobid \([0-9]*\).*/\1/p' "$WORK/demo.log"); do
+    if scontrol show job "$id" | grep -q "rule_download_"; then
+        fail "demo: a download ran as SLURM job $id"
+    fi
+done
 [ -s "$WORK/demo/resources/genome/demo.fa.fai" ] || fail "demo: no genome index"
 
 run_on_slurm gpu -s "$REPO/tests/slurm/Snakefile"

@@ -6,7 +6,12 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
-from dnabert.config import ConfigError, task_settings, validate_config
+from dnabert.config import (
+    ConfigError,
+    retype_cli_overrides,
+    task_settings,
+    validate_config,
+)
 from dnabert.datasets.encode import read_experiment_table
 from dnabert.download import resolve_url
 
@@ -19,9 +24,13 @@ if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
         PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")]))
     )
 
+_CLI_CONFIG = workflow.config_settings.config or {}
+retype_cli_overrides(config, _CLI_CONFIG)
 try:
     validate_config(
-        config, source=", ".join(map(str, workflow.configfiles)) or "config"
+        config,
+        source=(", ".join(map(str, workflow.configfiles)) or "config")
+        + (" with --config " + ", ".join(_CLI_CONFIG) if _CLI_CONFIG else ""),
     )
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
@@ -363,9 +372,8 @@ def _viz_tasks(with_tf):
     if with_tf and is_tf_requested():
         tf = config["report"]["viz_tasks"]
         if "tf" in tf:
-            tasks += get_tf_tasks()
-        else:
-            tasks += [t for t in tf if t.startswith("tf_")]
+            tasks += get_tf_tasks()[: config["report"]["viz_max_tf_tasks"]]
+        tasks += [t for t in tf if t.startswith("tf_") and t not in tasks]
     return tasks
 
 
