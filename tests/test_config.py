@@ -66,10 +66,10 @@ def test_chromosome_split_needs_test_chromosomes():
         validate_config(_cfg(datasets={"split": {"method": "chromosome"}}))
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml", "paper_hg19.yaml"])
 def test_shipped_configs_validate(repo, name):
     cfg = load_config(repo / "config" / name)
-    assert cfg["genome"]["name"] in {"hg38", "demo"}
+    assert cfg["genome"]["name"] in {"hg38", "demo", "hg19"}
 
 
 def test_every_schema_field_has_description_and_default(repo):

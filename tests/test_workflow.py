@@ -77,6 +77,18 @@ def test_paper_config_dry_runs_as_shipped(repo, tmp_path):
                      result.stdout + result.stderr)  # fmt: skip
 
 
+def test_paper_hg19_config_dry_runs_as_shipped(repo, tmp_path):
+    """The 690 uniform TFBS sets: genome, blacklist and UCSC's two lists are fetched first."""
+    result = _snakemake(
+        repo, "-n", "--quiet", "rules", "--configfile", str(repo / "config/paper_hg19.yaml"),
+        "--directory", str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = _job_counts(result.stdout + result.stderr)
+    assert jobs["download_resource"] == 2 and jobs["download_tf_index"] == 2
+    assert jobs["select_tf_experiments"] == 1 and jobs["pretrain_mlm"] == 4
+
+
 def test_invalid_config_stops_before_any_job(repo, tmp_path):
     cfg = yaml.safe_load((repo / "config/demo.yaml").read_text())
     cfg["tokenize"]["k"] = [9]
