@@ -101,7 +101,7 @@ def _resolve(url: str, base_dir: Path) -> str:
 def read_encode_metadata(metadata_tsv: str | Path) -> list[tuple[int, dict[str, str]]]:
     """``[(line number, row)]`` of an ENCODE portal ``metadata.tsv``, either layout.
 
-    Reads with ``csv`` and ``newline=""``; every header name and value is stripped of ``\r``
+    Reads with ``csv`` and ``newline=""``; every header name and value is stripped of ``\\r``
     and surrounding spaces, so the 2019 portal's CRLF files read like the 2021+ LF ones. Blank
     lines are skipped. Raises ``ValueError`` naming the file and the missing columns (the
     assembly column may be ``File assembly`` or ``Assembly``), or the line of a row whose field
