@@ -367,30 +367,100 @@ def test_narrowpeak_format_and_motifs(demo, genome, truth):
     assert off <= 0.05 * len(other)
 
 
-def test_metadata_and_md5sums(demo, truth):
+# the ENCODE portal's metadata.tsv header since 2021 (59 columns, in this order)
+PORTAL_HEADER = [
+    "File accession", "File format", "File type", "File format type", "Output type",
+    "File assembly", "Experiment accession", "Assay", "Donor(s)", "Biosample term id",
+    "Biosample term name", "Biosample type", "Biosample organism", "Biosample treatments",
+    "Biosample treatments amount", "Biosample treatments duration",
+    "Biosample genetic modifications methods", "Biosample genetic modifications categories",
+    "Biosample genetic modifications targets", "Biosample genetic modifications gene targets",
+    "Biosample genetic modifications site coordinates",
+    "Biosample genetic modifications zygosity", "Experiment target", "Library made from",
+    "Library depleted in", "Library extraction method", "Library lysis method",
+    "Library crosslinking method", "Library strand specific", "Experiment date released",
+    "Project", "RBNS protein concentration", "Library fragmentation method", "Library size range",
+    "Biological replicate(s)", "Technical replicate(s)", "Read length", "Mapped read length",
+    "Run type", "Paired end", "Paired with", "Index of", "Derived from", "Size", "Lab", "md5sum",
+    "dbxrefs", "File download URL", "Genome annotation", "Platform", "Controlled by",
+    "File Status", "s3_uri", "Azure URL", "File analysis title", "File analysis status",
+    "Audit WARNING", "Audit NOT_COMPLIANT", "Audit ERROR",
+]  # fmt: skip
+
+
+def test_metadata_is_a_2021_portal_report(demo, truth):
     lines = (demo / "metadata.tsv").read_text().splitlines()
     header = lines[0].split("\t")
-    for col in ("File accession", "File format", "File type", "File format type", "Output type",
-                "File assembly", "Experiment accession", "Assay", "Biosample term name",
-                "Experiment target", "File Status", "md5sum", "File download URL",
-                "Biological replicate(s)"):  # fmt: skip
-        assert col in header
+    assert header == PORTAL_HEADER and len(header) == 59
     rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
-    good = [
-        r for r in rows
-        if r["Output type"] == "IDR thresholded peaks" and r["File assembly"] == "demo"
-        and r["File Status"] == "released" and r["Assay"] == "TF ChIP-seq"
-    ]  # fmt: skip
-    assert [r["File accession"] for r in good] == ["DEMOTF01", "DEMOTF02", "DEMOTF03"]
-    assert [r["Experiment target"] for r in good] == [e["target"] for e in truth["tf_experiments"]]
-    assert len(rows) == len(good) + 4
-    for r in rows:
-        path = demo / r["File download URL"]
-        if r in good:
-            assert r["File download URL"] == f"tf/{r['File accession']}.bed.gz"
-            assert r["File format"] == "bed narrowPeak" and r["File format type"] == "narrowPeak"
-        if path.exists():
-            assert md5(path) == r["md5sum"]
+    by_acc = {r["File accession"]: r for r in rows}
+    assert len(by_acc) == len(rows) == 3 * 12 + 5
+    # each experiment: rep1, rep2, pooled IDR, optimal, conservative, archived conservative,
+    # each bed with a bigBed twin
+    for n, exp in enumerate(truth["tf_experiments"], 1):
+        mine = [r for r in rows if r["Experiment accession"] == exp["accession"]]
+        assert len(mine) == 12 + (n == 1) + (n == 3)  # + an hg19 file / a revoked file
+        assert {r["Experiment target"] for r in mine} == {exp["target"]}
+        kinds = sorted((r["File type"], r["Output type"], r["Biological replicate(s)"],
+                        r["File analysis status"]) for r in mine if r["File assembly"] == "demo"
+                       and r["File Status"] == "released")  # fmt: skip
+        assert kinds == sorted(
+            (t, o, reps, st)
+            for t in ("bed", "bigBed")
+            for o, reps, st in [
+                ("IDR thresholded peaks", "1", "released"),
+                ("IDR thresholded peaks", "2", "released"),
+                ("IDR thresholded peaks", "1, 2", "released"),
+                ("optimal IDR thresholded peaks", "1, 2", "released"),
+                ("conservative IDR thresholded peaks", "1, 2", "released"),
+                ("conservative IDR thresholded peaks", "1, 2", "archived"),
+            ]
+        )
+        for r in mine:
+            assert r["File format"] == f"{r['File type']} narrowPeak"
+            ext = "bigBed" if r["File type"] == "bigBed" else "bed.gz"
+            assert re.fullmatch(
+                rf"s3://encode-public/2020/07/15/[0-9a-f-]{{36}}/{r['File accession']}\.{ext}",
+                r["s3_uri"],
+            )
+        # the one real peak file: the newest analysis's conservative IDR set
+        (real,) = [r for r in mine if (demo / r["File download URL"]).is_file()]
+        assert real["File accession"] == exp["file_accession"] == f"DEMOFF0{n}J"
+        assert real["File download URL"] == f"tf/{exp['accession']}.bed.gz"
+        assert (real["Output type"], real["File type"], real["File analysis title"]) == (
+            "conservative IDR thresholded peaks", "bed", "ENCODE4 v1.1.0 demo",
+        )  # fmt: skip
+        assert real["md5sum"] == md5(demo / real["File download URL"])
+    assert by_acc["DEMOFF01N"]["File assembly"] == "hg19"
+    assert by_acc["DEMOFF03R"]["File Status"] == "revoked"
+    assert by_acc["DEMOFF90J"]["Audit ERROR"] == "extremely low read depth"
+    assert by_acc["DEMODS01"]["Assay"] == "DNase-seq"
+
+
+def test_metadata_selection_one_file_per_experiment(demo):
+    from dnabert.datasets.encode import select_encode
+
+    recs, skipped = select_encode(demo / "metadata.tsv", assembly="demo")
+    assert [(r["experiment"], r["accession"], r["output_type"]) for r in recs] == [
+        (f"DEMOTF0{n}", f"DEMOFF0{n}J", "conservative IDR thresholded peaks") for n in (1, 2, 3)
+    ]
+    assert all(r["url"] == str(demo / "tf" / f"{r['experiment']}.bed.gz") for r in recs)
+    assert all(r["md5"] == md5(demo / "tf" / f"{r['experiment']}.bed.gz") for r in recs)
+    expected = {"DEMOFF01N": "other assembly", "DEMOFF03R": "file status revoked",
+                "DEMOFF90J": "audit ERROR", "DEMOFF90K": "not bed narrowPeak",
+                "DEMODS01": "not TF ChIP-seq assay"}  # fmt: skip
+    for n in (1, 2, 3):
+        expected |= {f"DEMOFF0{n}{x}": "another file preferred" for x in "ACEG"}
+        expected |= {f"DEMOFF0{n}{x}": "not bed narrowPeak" for x in "BDFHKM"}
+        expected[f"DEMOFF0{n}L"] = "analysis status archived"
+    assert {s["file_accession"]: s["reason"] for s in skipped} == expected
+    assert len(skipped) == 41 - 3
+    # the Audit ERROR experiment becomes a task only when allowed
+    recs = select_encode(demo / "metadata.tsv", assembly="demo", allow_audit_error=True)[0]
+    assert [r["experiment"] for r in recs] == ["DEMOTF01", "DEMOSR90", "DEMOTF02", "DEMOTF03"]
+
+
+def test_md5sums(demo):
     listed = {}
     for line in (demo / "MD5SUMS").read_text().splitlines():
         digest, name = line.split("  ")
@@ -398,6 +468,10 @@ def test_metadata_and_md5sums(demo, truth):
     files = {p.relative_to(demo).as_posix() for p in demo.rglob("*") if p.is_file()}
     assert set(listed) == files - {"MD5SUMS"}
     assert all(md5(demo / n) == d for n, d in listed.items())
+    # only the chosen peak files exist: no file of a never-downloaded metadata row
+    assert sorted(n for n in files if n.startswith("tf/")) == [
+        "tf/DEMOTF01.bed.gz", "tf/DEMOTF02.bed.gz", "tf/DEMOTF03.bed.gz",
+    ]  # fmt: skip
 
 
 def test_cli_make_demo(tmp_path):
@@ -416,3 +490,14 @@ def test_bad_arguments_raise(tmp_path):
     with pytest.raises(ValueError, match="chromosome_length"):
         generate_demo(tmp_path / "x", chromosome_length=1000)
     assert not (tmp_path / "x").exists()
+
+
+def test_same_seed_same_bytes(tmp_path):
+    tiny = {"seed": 5, "n_chromosomes": 1, "chromosome_length": 60_000, "peaks_per_experiment": 20}
+    a, b = generate_demo(tmp_path / "a", **tiny), generate_demo(tmp_path / "b", **tiny)
+    assert a.keys() == b.keys()
+    assert all(a[k].read_bytes() == b[k].read_bytes() for k in a)
+    assert (
+        a["metadata"].read_bytes()
+        != generate_demo(tmp_path / "c", **tiny | {"seed": 6})["metadata"].read_bytes()
+    )  # the real peak files' md5s and sizes differ

@@ -84,3 +84,65 @@ def test_list_tf_experiments(tmp_path, capsys):
     assert main(["list-tf-experiments", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("experiment\turl") and out[1].startswith("x\ta/x.bed")
+
+
+def test_list_tf_experiments_encode_with_skipped(tmp_path, capsys):
+    # the 2019 portal layout (Assembly, no File format type), CRLF line endings
+    header = ["File accession", "File format", "Output type", "Experiment accession", "Assay",
+              "Experiment target", "Biosample term name", "File Status", "md5sum",
+              "File download URL", "Assembly", "Audit ERROR"]  # fmt: skip
+    rows = [
+        ["ENCFF001", "bigBed narrowPeak", "replicated peaks", "ENCSR1", "ChIP-seq", "CTCF-human",
+         "K562", "released", "a" * 32, "https://x/ENCFF001.bigBed", "GRCh38", ""],
+        ["ENCFF002", "bed narrowPeak", "peaks", "ENCSR1", "ChIP-seq", "CTCF-human", "K562",
+         "released", "b" * 32, "https://x/ENCFF002.bed.gz", "GRCh38", ""],
+        ["ENCFF003", "bed narrowPeak", "replicated peaks", "ENCSR1", "ChIP-seq", "CTCF-human",
+         "K562", "released", "c" * 32, "https://x/ENCFF003.bed.gz", "GRCh38", ""],
+    ]  # fmt: skip
+    meta = tmp_path / "metadata.tsv"
+    meta.write_bytes("".join("\t".join(r) + "\r\n" for r in [header, *rows]).encode())
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "genome: {name: g, fasta: {url: x}}\n"
+        f"tf: {{source: encode, metadata: {meta}, assay: [ChIP-seq],"
+        " output_types: [replicated peaks, peaks], task_name: experiment_target}\n"
+    )
+    skipped = tmp_path / "skipped.tsv"
+    assert main(["list-tf-experiments", "--config", str(cfg), "--skipped", str(skipped)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "experiment\turl\tmd5\ttarget\tbiosample\taccession\tsource\texperiment_accession"
+        "\toutput_type\tassembly\tanalysis",
+        f"ENCSR1_CTCF\thttps://x/ENCFF003.bed.gz\t{'c' * 32}\tCTCF\tK562\tENCFF003\tencode"
+        "\tENCSR1\treplicated peaks\tGRCh38\t",
+    ]
+    assert skipped.read_text().splitlines() == [
+        "file_accession\texperiment_accession\treason",
+        "ENCFF001\tENCSR1\tnot bed narrowPeak",
+        "ENCFF002\tENCSR1\tanother file preferred",
+    ]
+
+
+def test_run_select_tf_experiments_writes_both_tables(tmp_path):
+    from dnabert.datasets.splicetf_tasks import run_select_tf_experiments
+
+    table, skipped = tmp_path / "tf_experiments.tsv", tmp_path / "tf_experiments.skipped.tsv"
+    recs = run_select_tf_experiments(
+        {"source": "local", "files": ["a/x.bed"]}, table, skipped_tsv=skipped
+    )
+    assert [r["experiment"] for r in recs] == ["x"]
+    assert table.read_text().splitlines()[1] == "x\ta/x.bed\t\t\t\ta/x.bed\tlocal\t\t\t\t"
+    assert skipped.read_text() == "file_accession\texperiment_accession\treason\n"  # header only
+    meta = tmp_path / "m.tsv"
+    meta.write_text(
+        "File accession\tFile format\tOutput type\tExperiment accession\tAssay\t"
+        "Experiment target\tBiosample term name\tFile Status\tmd5sum\tFile download URL\t"
+        "Assembly\nENCFF1\tbigBed narrowPeak\tpeaks\tENCSR1\tChIP-seq\tX-human\tK562\treleased"
+        "\t\thttps://x/ENCFF1.bigBed\tGRCh38\n"
+    )
+    empty = tmp_path / "empty.tsv"
+    with pytest.raises(ValueError, match=r"no TF peak files selected .*'not bed narrowPeak': 1"):
+        run_select_tf_experiments(
+            {"source": "encode", "metadata": str(meta), "assay": ["ChIP-seq"]}, empty
+        )
+    assert not empty.exists()

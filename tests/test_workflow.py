@@ -208,7 +208,11 @@ def test_motif_match_helper():
 
 def test_dry_run_with_690_tf_experiments_is_fast(repo, tmp_path, real_data):
     """The paper's 690 uniform TFBS sets: the full DAG lists a download and a build per set."""
-    from dnabert.datasets.encode import read_ucsc_uniform, write_experiment_table
+    from dnabert.datasets.encode import (
+        read_ucsc_uniform,
+        write_experiment_table,
+        write_skipped_table,
+    )
 
     cfg = {
         "genome": {"name": "hg19", "fasta": {"url": "https://example.org/hg19.fa.gz"}},
@@ -225,6 +229,7 @@ def test_dry_run_with_690_tf_experiments_is_fast(repo, tmp_path, real_data):
     table = tmp_path / "results/datasets/tf_experiments.tsv"
     table.parent.mkdir(parents=True)
     write_experiment_table(read_ucsc_uniform(real_data / "encode_tfbs.txt"), table)
+    write_skipped_table([], table.with_name("tf_experiments.skipped.tsv"))  # the 2nd output
     result = _snakemake(
         repo, "-n", "--quiet", "rules", "--configfile", str(tmp_path / "config.yaml"),
         "--directory", str(tmp_path),

@@ -5,6 +5,12 @@ downloads (genome FASTA, GENCODE-style GTF, EPDnew TSS BED + TATA list, ENCODE b
 ENCODE narrowPeak files + portal ``metadata.tsv``), so the demo runs the same download and
 processing rules via ``file:`` URLs. What was planted is recorded in ``truth.json``.
 
+``metadata.tsv`` is in the 2021+ portal layout (:data:`METADATA_COLUMNS`) and lists, per TF
+experiment ``DEMOTF0N``, the files a real ENCODE4 experiment has (rep1/rep2/pooled IDR sets,
+optimal and conservative sets, their bigBed twins, an archived analysis); only the conservative
+set ``DEMOFF0NJ`` exists (``tf/DEMOTF0N.bed.gz``). Decoys: an hg19 file, a revoked file, an
+experiment with an ``Audit ERROR`` (``DEMOSR90``) and a DNase-seq experiment (``DEMOSR99``).
+
 Signals planted (all strand-aware, in this order, later ones winning where they touch):
 
 1. background: an order-2 Markov chain, ~41% GC, CpG depleted (like human DNA);
@@ -91,13 +97,39 @@ def _md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 
 
+# the ENCODE portal's metadata.tsv columns (2021+ layout), in the portal's order
 METADATA_COLUMNS = [
     "File accession", "File format", "File type", "File format type", "Output type",
-    "Experiment accession", "Assay", "Donor(s)", "Biosample term id", "Biosample term name",
-    "Biosample type", "Experiment target", "Biological replicate(s)", "Technical replicate(s)",
-    "File assembly", "Genome annotation", "File Status", "md5sum", "File download URL",
-    "File size",
+    "File assembly", "Experiment accession", "Assay", "Donor(s)", "Biosample term id",
+    "Biosample term name", "Biosample type", "Biosample organism", "Biosample treatments",
+    "Biosample treatments amount", "Biosample treatments duration",
+    "Biosample genetic modifications methods", "Biosample genetic modifications categories",
+    "Biosample genetic modifications targets", "Biosample genetic modifications gene targets",
+    "Biosample genetic modifications site coordinates",
+    "Biosample genetic modifications zygosity", "Experiment target", "Library made from",
+    "Library depleted in", "Library extraction method", "Library lysis method",
+    "Library crosslinking method", "Library strand specific", "Experiment date released",
+    "Project", "RBNS protein concentration", "Library fragmentation method", "Library size range",
+    "Biological replicate(s)", "Technical replicate(s)", "Read length", "Mapped read length",
+    "Run type", "Paired end", "Paired with", "Index of", "Derived from", "Size", "Lab", "md5sum",
+    "dbxrefs", "File download URL", "Genome annotation", "Platform", "Controlled by",
+    "File Status", "s3_uri", "Azure URL", "File analysis title", "File analysis status",
+    "Audit WARNING", "Audit NOT_COMPLIANT", "Audit ERROR",
 ]  # fmt: skip
+DEMO_ANALYSIS = "ENCODE4 v1.1.0 demo"  # real titles read like "ENCODE4 v1.1.0 GRCh38 V29"
+OLD_ANALYSIS = "ENCODE4 v1.0.0 demo"  # an older, archived analysis of the same experiments
+CONSERVATIVE = "conservative IDR thresholded peaks"
+# one ENCODE4 TF ChIP-seq experiment's narrowPeak files: (letter, output type, replicates,
+# analysis); each bed file has a bigBed twin (the next letter). "J" is the real peak file.
+EXPERIMENT_FILES = [
+    ("A", "IDR thresholded peaks", "1", DEMO_ANALYSIS),
+    ("C", "IDR thresholded peaks", "2", DEMO_ANALYSIS),
+    ("E", "IDR thresholded peaks", "1, 2", DEMO_ANALYSIS),  # pooled pseudoreplicates
+    ("G", "optimal IDR thresholded peaks", "1, 2", DEMO_ANALYSIS),
+    ("J", CONSERVATIVE, "1, 2", DEMO_ANALYSIS),
+    ("L", CONSERVATIVE, "1, 2", OLD_ANALYSIS),
+]
+BIGBED_TWIN = {"A": "B", "C": "D", "E": "F", "G": "H", "J": "K", "L": "M"}
 
 
 def _target_name(i: int) -> str:
@@ -329,9 +361,10 @@ def generate_demo(
         "tata_proximal_regions": proximal,
         "downstream_core_elements": downstream_core,
         "tf_experiments": [
-            {"accession": e["accession"], "target": f"{e['target']}-human", "motif": e["motif"],
-             "n_peaks": len(e["peaks"]), "n_planted": sum(p["planted"] for p in e["peaks"])}
-            for e in experiments
+            {"accession": e["accession"], "file_accession": f"DEMOFF{i + 1:02d}J",
+             "target": f"{e['target']}-human", "motif": e["motif"], "n_peaks": len(e["peaks"]),
+             "n_planted": sum(p["planted"] for p in e["peaks"])}
+            for i, e in enumerate(experiments)
         ],
         "noncanonical_introns": [
             {"chrom": c, "start": s + 1, "end": e, "strand": st, "donor": dn, "acceptor": ac}
@@ -448,27 +481,19 @@ def _render(seqs, soft, genes, tss, blacklist, experiments) -> dict[str, bytes]:
             for p in e["peaks"]
         )
         files[name] = _gzip_bytes(text.encode())
-        meta.append(
-            _meta_row(
-                e["accession"], f"DEMOSR{i + 1:02d}", f"{e['target']}-human", name, files[name]
-            )
-        )
-    first = meta[0]
-    decoys = [
-        first | {"File accession": "DEMOTF90", "Output type": "conservative IDR thresholded peaks"},
-        first | {"File accession": "DEMOTF91", "File Status": "archived",
-                 "File download URL": "tf/DEMOTF91.bed.gz", "md5sum": _md5(b"DEMOTF91")},
-        first | {"File accession": "DEMOTF92", "File assembly": "hg19",
-                 "File download URL": "tf/DEMOTF92.bed.gz", "md5sum": _md5(b"DEMOTF92")},
-        first | {"File accession": "DEMODS01", "Assay": "DNase-seq", "Experiment target": "",
-                 "Experiment accession": "DEMOSR99",
-                 "File download URL": "tf/DEMODS01.bed.gz", "md5sum": _md5(b"DEMODS01")},
-    ]  # fmt: skip
-    rows = meta[:1] + decoys[:2] + meta[1:] + decoys[2:]
+        meta += _experiment_rows(e, i + 1, name, files[name], last=i == len(experiments) - 1)
+        if i == 0:  # an experiment whose rows carry an Audit ERROR, on the first TF
+            audit = {"experiment": "DEMOSR90", "target": experiments[0]["target"],
+                     "audit_error": "extremely low read depth"}  # fmt: skip
+            meta += [_meta_row(audit, "DEMOFF90J", CONSERVATIVE, "1, 2", DEMO_ANALYSIS),
+                     _meta_row(audit, "DEMOFF90K", CONSERVATIVE, "1, 2", DEMO_ANALYSIS,
+                               twin_of="DEMOFF90J")]  # fmt: skip
+    dnase = {"experiment": "DEMOSR99", "target": None, "assay": "DNase-seq"}
+    meta.append(_meta_row(dnase, "DEMODS01", "peaks", "1", DEMO_ANALYSIS))
     files["metadata.tsv"] = (
         "\t".join(METADATA_COLUMNS)
         + "\n"
-        + "".join("\t".join(r[k] for k in METADATA_COLUMNS) + "\n" for r in rows)
+        + "".join("\t".join(r[k] for k in METADATA_COLUMNS) + "\n" for r in meta)
     ).encode()
     return files
 
@@ -477,14 +502,72 @@ def _by_name(record: dict) -> str:
     return record["name"]
 
 
-def _meta_row(acc: str, exp: str, target: str, url: str, data: bytes) -> dict[str, str]:
-    return {
-        "File accession": acc, "File format": "bed narrowPeak", "File type": "bed",
-        "File format type": "narrowPeak", "Output type": "IDR thresholded peaks",
-        "Experiment accession": exp, "Assay": "TF ChIP-seq", "Donor(s)": "/human-donors/DEMO/",
-        "Biosample term id": "EFO:0000000", "Biosample term name": "demo-cell",
-        "Biosample type": "cell line", "Experiment target": target,
-        "Biological replicate(s)": "1, 2", "Technical replicate(s)": "1_1, 2_1",
-        "File assembly": "demo", "Genome annotation": "", "File Status": "released",
-        "md5sum": _md5(data), "File download URL": url, "File size": str(len(data)),
+def _experiment_rows(e, n: int, url: str, data: bytes, *, last: bool) -> list[dict[str, str]]:
+    """Metadata rows of demo TF experiment ``e`` (accession ``DEMOTF{n:02d}``), like an ENCODE4
+    TF ChIP-seq experiment's: EXPERIMENT_FILES and their bigBed twins. ``J`` (conservative IDR,
+    newest analysis) is the real peak file at ``url``; the rest are never downloaded (their md5s
+    and URLs are made up). The first experiment also has an hg19 file, the last a revoked one."""
+    exp = {"experiment": e["accession"], "target": e["target"]}
+    prefix = f"DEMOFF{n:02d}"
+    rows = []
+    for letter, output_type, reps, analysis in EXPERIMENT_FILES:
+        real = (url, data) if letter == "J" else None
+        archived = {"analysis_status": "archived"} if analysis == OLD_ANALYSIS else {}
+        rows.append(_meta_row(exp | archived, prefix + letter, output_type, reps, analysis, real))
+        rows.append(
+            _meta_row(exp | archived, prefix + BIGBED_TWIN[letter], output_type, reps, analysis,
+                      twin_of=prefix + letter)
+        )  # fmt: skip
+    if n == 1:
+        rows.append(
+            _meta_row(
+                exp | {"assembly": "hg19"}, prefix + "N", CONSERVATIVE, "1, 2", "ENCODE3 hg19"
+            )
+        )
+    if last:
+        rows.append(
+            _meta_row(
+                exp | {"status": "revoked"}, prefix + "R", CONSERVATIVE, "1, 2", DEMO_ANALYSIS
+            )
+        )
+    return rows
+
+
+def _meta_row(exp: dict, acc: str, output_type: str, reps: str, analysis: str,
+              real: tuple[str, bytes] | None = None, *, twin_of: str | None = None,
+              ) -> dict[str, str]:  # fmt: skip
+    """One metadata.tsv row (2021+ portal layout) for file ``acc`` of experiment ``exp``.
+
+    ``exp``: ``experiment`` accession and ``target`` (``None`` for no target), optionally
+    ``assay``, ``assembly``, ``status``, ``analysis_status``, ``audit_error``. ``real`` is the
+    (relative URL, bytes) of a file that exists; otherwise URL and md5 are made up from ``acc``.
+    ``twin_of`` makes it the bigBed twin of that bed file.
+    """
+    ext = "bigBed" if twin_of else "bed.gz"
+    url, data = real or (f"tf/{acc}.{ext}", acc.encode())
+    digest = _md5(acc.encode())
+    uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+    techs = ", ".join(f"{r}_1" for r in reps.split(", "))
+    row = dict.fromkeys(METADATA_COLUMNS, "")
+    row |= {
+        "File accession": acc, "File format": ("bigBed" if twin_of else "bed") + " narrowPeak",
+        "File type": "bigBed" if twin_of else "bed", "File format type": "narrowPeak",
+        "Output type": output_type, "File assembly": exp.get("assembly", "demo"),
+        "Experiment accession": exp["experiment"], "Assay": exp.get("assay", "TF ChIP-seq"),
+        "Donor(s)": "/human-donors/DEMO/", "Biosample term id": "EFO:0000000",
+        "Biosample term name": "demo-cell", "Biosample type": "cell line",
+        "Biosample organism": "Homo sapiens",
+        "Experiment target": f"{exp['target']}-human" if exp["target"] else "",
+        "Library made from": "DNA", "Experiment date released": "2020-07-15",
+        "Project": "ENCODE", "Biological replicate(s)": reps, "Technical replicate(s)": techs,
+        "Derived from": f"/files/{twin_of}/, /files/demo.chrom.sizes/" if twin_of else "",
+        "Size": str(len(data) if real else 100_000 + int(digest[:4], 16)), "Lab": "ENCODE Processing Pipeline", "md5sum": _md5(data),
+        "File download URL": url, "File Status": exp.get("status", "released"),
+        "s3_uri": f"s3://encode-public/2020/07/15/{uuid}/{acc}.{ext}",
+        "Azure URL": f"https://datasetencode.blob.core.windows.net/dataset/2020/07/15/{uuid}/"
+                     f"{acc}.{ext}?sv=2019-10-10&si=prod&sr=c&sig=demo",
+        "File analysis title": analysis,
+        "File analysis status": exp.get("analysis_status", "released"),
+        "Audit ERROR": exp.get("audit_error", ""),
     }  # fmt: skip
+    return row

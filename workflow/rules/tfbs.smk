@@ -2,7 +2,8 @@
 #
 # Which experiments exist is decided by the checkpoint select_tf_experiments, which reads the
 # source named by config tf.source (an ENCODE portal metadata.tsv, UCSC's uniform TFBS
-# files.txt, or local narrowPeak paths) and writes results/datasets/tf_experiments.tsv. A
+# files.txt, or local narrowPeak paths) and writes results/datasets/tf_experiments.tsv (one peak
+# file per experiment) plus tf_experiments.skipped.tsv (each metadata row not chosen, and why). A
 # checkpoint, not a parse-time read, because the metadata may itself be a product of the
 # workflow (the demo generates resources/demo_source/metadata.tsv). Once the table exists and is
 # up to date, get_tf_experiments() reads it once per (path, mtime) (functools.cache), so a dry
@@ -33,6 +34,7 @@ checkpoint select_tf_experiments:
         unpack(get_tf_selection_inputs),
     output:
         table=TF_TABLE,
+        skipped="results/datasets/tf_experiments.skipped.tsv",
     log:
         "logs/datasets/select_tf_experiments.log",
     conda:

@@ -1,4 +1,5 @@
-"""Snakemake adapter: write the TF experiment table (see dnabert.datasets.encode)."""
+"""Snakemake adapter: write the TF experiment table and the skipped-rows table
+(see dnabert.datasets.encode)."""
 
 import logging
 
@@ -11,6 +12,7 @@ if hasattr(snakemake.input, "metadata"):
 records = run_select_tf_experiments(
     tf_cfg,
     snakemake.output.table,
+    skipped_tsv=snakemake.output.skipped,
     ucsc_files=snakemake.input.get("files"),
     ucsc_md5=snakemake.input.get("md5"),
 )

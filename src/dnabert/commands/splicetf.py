@@ -54,14 +54,22 @@ def _build_tf(args) -> int:
 
 
 def _list_tf(args) -> int:
-    from dnabert.datasets.encode import RECORD_FIELDS, select_experiments
+    from dnabert.datasets.encode import (
+        RECORD_FIELDS,
+        select_experiments_with_skipped,
+        write_skipped_table,
+    )
 
     config = config_or_defaults(args.config)
     tf_cfg = config["tf"]
-    records = select_experiments(tf_cfg, ucsc_files=args.ucsc_files, ucsc_md5=args.ucsc_md5)
+    records, skipped = select_experiments_with_skipped(
+        tf_cfg, ucsc_files=args.ucsc_files, ucsc_md5=args.ucsc_md5
+    )
     sys.stdout.write("\t".join(RECORD_FIELDS) + "\n")
     for r in records:
         sys.stdout.write("\t".join(str(r.get(f, "")) for f in RECORD_FIELDS) + "\n")
+    if args.skipped:
+        write_skipped_table(skipped, args.skipped)
     return 0
 
 
@@ -101,4 +109,10 @@ def add_parser(sub) -> None:
     p.add_argument("--config", required=True, help="pipeline config YAML (tf section)")
     p.add_argument("--ucsc-files", type=Path, help="local files.txt for tf.source ucsc_uniform")
     p.add_argument("--ucsc-md5", type=Path, help="local md5sum.txt for tf.source ucsc_uniform")
+    p.add_argument(
+        "--skipped",
+        type=Path,
+        help="also write the metadata rows not chosen, and why, to this TSV "
+        "(file_accession, experiment_accession, reason)",
+    )
     p.set_defaults(func=_list_tf)

@@ -1,21 +1,26 @@
 """Which TF ChIP-seq peak sets to build: ENCODE portal metadata, UCSC uniform TFBS, local files.
 
-Each source yields the same records (plain dicts, one per peak file):
+Each source yields the same records (plain dicts, one per task, keys :data:`RECORD_FIELDS`):
 
-``experiment``  the task's id; the task is ``tf_{experiment}`` (``[A-Za-z0-9_.-]`` only)
-``url``         where to fetch the narrowPeak file (URL or path)
-``md5``         expected md5 of the file as downloaded, or ``""`` when unknown
-``target``      the TF (ENCODE ``Experiment target`` without ``-human``; UCSC ``antibody``)
-``biosample``   cell type / tissue
-``accession``   ENCODE file accession / UCSC file stem / local path
-``source``      ``encode``, ``ucsc_uniform`` or ``local``
+``experiment``            the task's id; the task is ``tf_{experiment}`` (``[A-Za-z0-9_.-]`` only)
+``url``                   where to fetch the narrowPeak file (URL or path)
+``md5``                   expected md5 of the file as downloaded, or ``""`` when unknown
+``target``                the TF (ENCODE ``Experiment target`` without ``-human``/``-mouse``;
+                          UCSC ``antibody``)
+``biosample``             cell type / tissue
+``accession``             ENCODE *file* accession / UCSC file stem / local path
+``source``                ``encode``, ``ucsc_uniform`` or ``local``
+``experiment_accession``  ENCODE ``Experiment accession`` (``""`` for the other sources)
+``output_type``           ENCODE ``Output type`` of the chosen file (``""`` elsewhere)
+``assembly``              ENCODE file assembly (``""`` elsewhere)
+``analysis``              ENCODE ``File analysis title`` (``""`` when absent or another source)
 
 Sources:
 
-- ``encode`` (:func:`select_encode_files`): the ``metadata.tsv`` a user downloads with a search
-  from the ENCODE portal. Rows are kept when ``Assay`` is ``TF ChIP-seq``, the file is
-  narrowPeak, and ``File assembly``, ``Output type`` and ``File Status`` equal the configured
-  values; relative download URLs resolve against the metadata file's directory.
+- ``encode`` (:func:`select_encode`): the ``metadata.tsv`` a user downloads with a search from
+  the ENCODE portal; exactly one bed narrowPeak file per experiment (rules in
+  :func:`select_encode`), plus a table of every row not chosen and why (:data:`SKIP_REASONS`).
+  Relative download URLs resolve against the metadata file's directory.
 - ``ucsc_uniform`` (:func:`read_ucsc_uniform`): the paper's 690 ENCODE uniform TFBS peak sets on
   hg19 (UCSC ``wgEncodeAwgTfbsUniform``): its ``files.txt`` (``name<TAB>key=value; ...``) and
   ``md5sum.txt``, or a two-column list ``TF_cell_TF_lab_wgEncodeEHxxxxxx<TAB>file stem`` (DESSO's
@@ -29,19 +34,49 @@ workflow calls it while building the DAG.
 from __future__ import annotations
 
 import csv
+import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlparse
 
-RECORD_FIELDS = ["experiment", "url", "md5", "target", "biosample", "accession", "source"]
+log = logging.getLogger(__name__)
+
+RECORD_FIELDS = [
+    "experiment", "url", "md5", "target", "biosample", "accession", "source",
+    "experiment_accession", "output_type", "assembly", "analysis",
+]  # fmt: skip
+SKIP_FIELDS = ["file_accession", "experiment_accession", "reason"]
+# Why a metadata row was not chosen: the first that applies, checked in this order. Two carry
+# the offending value: "file status <x>" and "analysis status <x>".
+SKIP_REASONS = (
+    "duplicate file accession",  # the same File accession on an earlier row
+    "not TF ChIP-seq assay",  # Assay not in tf.assay
+    "not bed narrowPeak",  # bigBed narrowPeak, bigWig, bam, ...
+    "other assembly",  # file assembly != tf.assembly
+    "file status",  # File Status != tf.status (revoked, archived, ...)
+    "analysis status",  # File analysis status (2021+ column) != released
+    "audit ERROR",  # the experiment carries an Audit ERROR (unless tf.allow_audit_error)
+    "output type not preferred",  # Output type not in tf.output_types
+    "another file preferred",  # a better-ranked file of the same experiment was chosen
+    "over max_experiments",  # the experiment's chosen file, past tf.max_experiments
+)
+DEFAULT_OUTPUT_TYPES = (
+    "conservative IDR thresholded peaks", "optimal IDR thresholded peaks", "IDR thresholded peaks",
+)  # fmt: skip
+TASK_NAMES = ("experiment", "experiment_target")
 UCSC_BASE_URL = "https://hgdownload.soe.ucsc.edu/goldenPath/hg19/encodeDCC/wgEncodeAwgTfbsUniform/"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_DIGITS = re.compile(r"(\d+)")
+# columns of both portal layouts; the assembly column is "File assembly" (2021+) or "Assembly"
 _ENCODE_REQUIRED = [
-    "File accession", "File download URL", "md5sum", "Output type", "File assembly",
-    "Experiment target", "Biosample term name", "File Status",
+    "File accession", "File format", "Output type", "Experiment accession", "Assay",
+    "Experiment target", "Biosample term name", "File Status", "md5sum", "File download URL",
 ]  # fmt: skip
+_ASSEMBLY_COLUMNS = ("File assembly", "Assembly")
 _PEAK_SUFFIXES = (".gz", ".narrowPeak", ".bed", ".txt")
+_NOT_ENCODE = {"experiment_accession": "", "output_type": "", "assembly": "", "analysis": ""}
 
 
 def sanitize_name(name: str) -> str:
@@ -63,69 +98,208 @@ def _resolve(url: str, base_dir: Path) -> str:
     return str(Path(url) if Path(url).is_absolute() else base_dir / url)
 
 
-def select_encode_files(
+def read_encode_metadata(metadata_tsv: str | Path) -> list[tuple[int, dict[str, str]]]:
+    """``[(line number, row)]`` of an ENCODE portal ``metadata.tsv``, either layout.
+
+    Reads with ``csv`` and ``newline=""``; every header name and value is stripped of ``\\r``
+    and surrounding spaces, so the 2019 portal's CRLF files read like the 2021+ LF ones. Blank
+    lines are skipped. Raises ``ValueError`` naming the file and the missing columns (the
+    assembly column may be ``File assembly`` or ``Assembly``), or the line of a row whose field
+    count differs from the header's.
+    """
+    with open(metadata_tsv, newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t")
+        header = [c.strip("\r").strip() for c in next(reader, [])]
+        missing = [c for c in _ENCODE_REQUIRED if c not in header]
+        if not any(c in header for c in _ASSEMBLY_COLUMNS):
+            missing.append(" or ".join(_ASSEMBLY_COLUMNS))
+        if "File format type" in header and "File type" not in header:
+            missing.append("File type")
+        if missing:
+            raise ValueError(f"{metadata_tsv}: missing ENCODE metadata columns {missing}")
+        rows = []
+        for fields in reader:
+            lineno = reader.line_num
+            values = [v.strip("\r").strip() for v in fields]
+            if not any(values):
+                continue
+            if len(values) != len(header):
+                raise ValueError(
+                    f"{metadata_tsv}:{lineno}: {len(values)} fields, expected {len(header)} "
+                    "(one per header column)"
+                )
+            rows.append((lineno, dict(zip(header, values, strict=True))))
+    return rows
+
+
+def is_bed_narrowpeak(row: dict[str, str]) -> bool:
+    """True for a bed narrowPeak file row: ``File type`` bed and ``File format type`` narrowPeak
+    (2021+ layout), or ``File format`` ``bed narrowPeak`` (2019 layout, no ``File format type``).
+    bigBed narrowPeak, bigWig, bam ... are False."""
+    if "File format type" in row:
+        return row["File type"] == "bed" and row["File format type"] == "narrowPeak"
+    return row["File format"] == "bed narrowPeak"
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key that orders digit runs by value: ``ENCODE4 v1.10.0`` > ``ENCODE4 v1.9.0`` >
+    ``ENCODE3``. The empty string sorts first."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _DIGITS.split(text) if p)
+
+
+def count_replicates(value: str) -> int:
+    """Number of biological replicates in a ``Biological replicate(s)`` cell (``1, 2`` -> 2)."""
+    return len([v for v in value.split(",") if v.strip()])
+
+
+def rank_files(rows: list[dict[str, str]], output_types: list[str]) -> list[dict[str, str]]:
+    """One experiment's candidate rows, best first.
+
+    Order: earlier ``Output type`` in ``output_types``; then newer ``File analysis title``
+    (:func:`natural_key`); then more ``Biological replicate(s)`` (pooled ``1, 2`` before ``1``);
+    then the smaller ``File accession``, so the choice never depends on row order. Every row's
+    output type must be in ``output_types``.
+    """
+    ranked = sorted(rows, key=lambda r: r["File accession"])
+    ranked.sort(key=lambda r: count_replicates(r.get("Biological replicate(s)", "")), reverse=True)
+    ranked.sort(key=lambda r: natural_key(r.get("File analysis title", "")), reverse=True)
+    ranked.sort(key=lambda r: output_types.index(r["Output type"]))
+    return ranked
+
+
+def _strip_species(target: str) -> str:
+    for suffix in ("-human", "-mouse"):
+        if target.endswith(suffix):
+            return target[: -len(suffix)]
+    return target
+
+
+def _row_reason(row, *, assay, assembly, status, output_types, audit_error) -> str | None:
+    """The first SKIP_REASONS entry that rules the row out before ranking, or None."""
+    if row["Assay"] not in assay:
+        return "not TF ChIP-seq assay"
+    if not is_bed_narrowpeak(row):
+        return "not bed narrowPeak"
+    if row.get("File assembly", row.get("Assembly")) != assembly:
+        return "other assembly"
+    if row["File Status"] != status:
+        return f"file status {row['File Status'] or '(empty)'}"
+    analysis_status = row.get("File analysis status", "released")
+    if analysis_status != "released":
+        return f"analysis status {analysis_status or '(empty)'}"
+    if row["Experiment accession"] in audit_error:
+        return "audit ERROR"
+    if row["Output type"] not in output_types:
+        return "output type not preferred"
+    return None
+
+
+def select_encode(
     metadata_tsv: str | Path,
     *,
     assembly: str = "GRCh38",
-    output_type: str = "IDR thresholded peaks",
+    output_types: Iterable[str] = DEFAULT_OUTPUT_TYPES,
     status: str = "released",
-    assay: str = "TF ChIP-seq",
+    assay: Iterable[str] = ("TF ChIP-seq",),
+    allow_audit_error: bool = False,
+    task_name: str = "experiment",
     max_experiments: int | None = None,
-) -> list[dict]:
-    """Select TF ChIP-seq narrowPeak files from an ENCODE portal ``metadata.tsv``.
+) -> tuple[list[dict], list[dict]]:
+    """Choose exactly one bed narrowPeak file per ENCODE experiment; return (records, skipped).
 
-    Keeps rows whose ``Assay`` (when that column exists) equals ``assay``, whose ``File format``
-    or ``File format type`` mentions ``narrowPeak``, and whose ``File assembly``, ``Output type``
-    and ``File Status`` equal the arguments; one record per file accession, in file order, at
-    most ``max_experiments``. Raises ``ValueError`` naming the file and the missing columns, or
-    the line of a row without an accession or URL.
+    A row is a candidate when ``Assay`` is in ``assay``, the file is bed narrowPeak
+    (:func:`is_bed_narrowpeak`; never bigBed), its assembly (``File assembly`` or ``Assembly``)
+    equals ``assembly``, ``File Status`` equals ``status``, ``File analysis status`` (2021+
+    column) is ``released``, its experiment has no row with a non-empty ``Audit ERROR`` (unless
+    ``allow_audit_error``), and its ``Output type`` is in ``output_types``. Each experiment's
+    candidates are ranked by :func:`rank_files` and the first is chosen. Records follow the
+    order in which experiments first appear in the file; only the first ``max_experiments``
+    experiments are kept.
+
+    ``skipped`` has one dict (keys :data:`SKIP_FIELDS`) per metadata row not chosen, with the
+    first :data:`SKIP_REASONS` entry that applies; counts by reason are logged. ``task_name``
+    ``experiment`` names the task after the experiment accession, ``experiment_target`` after
+    ``{accession}_{target}``. Raises ``ValueError`` for missing columns, a row without a file or
+    experiment accession, a candidate without a download URL (each naming file and line), an
+    empty ``output_types`` or an unknown ``task_name``.
     """
     metadata_tsv = Path(metadata_tsv)
-    base_dir = (
-        metadata_tsv.parent
-    )  # kept relative: a relative metadata path gives cwd-relative URLs
-    out: list[dict] = []
-    seen: set[str] = set()
-    with open(metadata_tsv, newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
-        missing = [c for c in _ENCODE_REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{metadata_tsv}: missing ENCODE metadata columns {missing}")
-        has_assay = "Assay" in reader.fieldnames
-        for lineno, row in enumerate(reader, start=2):
-            if has_assay and row["Assay"] != assay:
-                continue
-            fmt = (row.get("File format") or "") + (row.get("File format type") or "")
-            if "narrowPeak" not in fmt:
-                continue
-            if (
-                row["File assembly"] != assembly
-                or row["Output type"] != output_type
-                or row["File Status"] != status
-            ):
-                continue
-            accession, url = row["File accession"].strip(), row["File download URL"].strip()
-            if not accession or not url:
-                raise ValueError(f"{metadata_tsv}:{lineno}: row without File accession or URL")
-            if accession in seen:
-                continue
-            seen.add(accession)
-            target = row["Experiment target"].strip()
-            out.append(
-                {
-                    "experiment": sanitize_name(accession),
-                    "url": _resolve(url, base_dir),
-                    "md5": row["md5sum"].strip(),
-                    "target": target[: -len("-human")] if target.endswith("-human") else target,
-                    "biosample": row["Biosample term name"].strip(),
-                    "accession": accession,
-                    "source": "encode",
-                    "experiment_accession": (row.get("Experiment accession") or "").strip(),
-                }
+    output_types, assay = list(output_types), list(assay)
+    if not output_types:
+        raise ValueError("tf.output_types is empty: list the ENCODE output types to accept")
+    if task_name not in TASK_NAMES:
+        raise ValueError(f"unknown tf.task_name {task_name!r}; expected one of {TASK_NAMES}")
+    base_dir = metadata_tsv.parent  # kept relative: a relative metadata path gives relative URLs
+    rows = read_encode_metadata(metadata_tsv)
+    for lineno, row in rows:
+        if not row["File accession"] or not row["Experiment accession"]:
+            raise ValueError(
+                f"{metadata_tsv}:{lineno}: row without File accession or Experiment accession"
             )
-            if max_experiments is not None and len(out) >= max_experiments:
-                break
-    return out
+    # the portal repeats an experiment's audits on each of its file rows
+    audit_error = set()
+    if not allow_audit_error:
+        audit_error = {r["Experiment accession"] for _, r in rows if r.get("Audit ERROR")}
+    skipped: list[dict] = []
+    candidates: dict[str, list[dict]] = {}  # experiment -> rows, first-appearance order
+    seen: set[str] = set()
+    for lineno, row in rows:
+        exp = row["Experiment accession"]
+        candidates.setdefault(exp, [])
+        if row["File accession"] in seen:
+            reason = "duplicate file accession"
+        else:
+            reason = _row_reason(row, assay=assay, assembly=assembly, status=status,
+                                 output_types=output_types, audit_error=audit_error)  # fmt: skip
+        seen.add(row["File accession"])
+        if reason is None and not row["File download URL"]:
+            raise ValueError(f"{metadata_tsv}:{lineno}: candidate file without File download URL")
+        if reason:
+            skipped.append({"file_accession": row["File accession"], "experiment_accession": exp,
+                            "reason": reason})  # fmt: skip
+        else:
+            candidates[exp].append(row)
+    records: list[dict] = []
+    for exp, cands in candidates.items():
+        if not cands:
+            continue
+        best, *rest = rank_files(cands, output_types)
+        for r in rest:
+            skipped.append({"file_accession": r["File accession"], "experiment_accession": exp,
+                            "reason": "another file preferred"})  # fmt: skip
+        if max_experiments is not None and len(records) >= max_experiments:
+            skipped.append({"file_accession": best["File accession"], "experiment_accession": exp,
+                            "reason": "over max_experiments"})  # fmt: skip
+            continue
+        target = _strip_species(best["Experiment target"])
+        name = exp if task_name == "experiment" else f"{exp}_{target}"
+        records.append(
+            {
+                "experiment": sanitize_name(name),
+                "url": _resolve(best["File download URL"], base_dir),
+                "md5": best["md5sum"],
+                "target": target,
+                "biosample": best["Biosample term name"],
+                "accession": best["File accession"],
+                "source": "encode",
+                "experiment_accession": exp,
+                "output_type": best["Output type"],
+                "assembly": best.get("File assembly", best.get("Assembly", "")),
+                "analysis": best.get("File analysis title", ""),
+            }
+        )
+    counts = Counter(s["reason"] for s in skipped)
+    log.info(
+        "%s: %d rows, %d experiments chosen; skipped rows by reason: %s",
+        metadata_tsv, len(rows), len(records),
+        ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none",
+    )  # fmt: skip
+    return records, skipped
+
+
+def select_encode_files(metadata_tsv: str | Path, **kwargs) -> list[dict]:
+    """The records of :func:`select_encode` (one per experiment), without the skipped rows."""
+    return select_encode(metadata_tsv, **kwargs)[0]
 
 
 def _read_md5sums(path: str | Path | None) -> dict[str, str]:
@@ -193,6 +367,7 @@ def read_ucsc_uniform(
                     "biosample": biosample,
                     "accession": stem,
                     "source": "ucsc_uniform",
+                    **_NOT_ENCODE,
                 }
             )
             if max_experiments is not None and len(out) >= max_experiments:
@@ -218,40 +393,59 @@ def read_local_files(paths: Iterable[str | Path]) -> list[dict]:
         out.append(
             {
                 "experiment": experiment, "url": str(p), "md5": "", "target": "",
-                "biosample": "", "accession": str(p), "source": "local",
+                "biosample": "", "accession": str(p), "source": "local", **_NOT_ENCODE,
             }
         )  # fmt: skip
     return out
 
 
-def select_experiments(tf_cfg: dict, *, ucsc_files: str | Path | None = None,
-                       ucsc_md5: str | Path | None = None) -> list[dict]:  # fmt: skip
+def select_experiments_with_skipped(
+    tf_cfg: dict, *, ucsc_files: str | Path | None = None, ucsc_md5: str | Path | None = None
+) -> tuple[list[dict], list[dict]]:
     """Dispatch on ``tf_cfg["source"]`` (the config's top-level ``tf`` section).
 
-    ``ucsc_files``/``ucsc_md5`` are the local copies of ``ucsc_files_url``/``ucsc_md5_url``.
+    Returns ``(records, skipped)``; only source ``encode`` fills ``skipped`` (see
+    :func:`select_encode`). ``ucsc_files``/``ucsc_md5`` are the local copies of
+    ``ucsc_files_url``/``ucsc_md5_url``. Raises ``ValueError`` for the replaced key
+    ``tf.output_type``, a missing ``tf.metadata`` or an unknown source.
     """
     source = tf_cfg.get("source", "encode")
     max_n = tf_cfg.get("max_experiments")
     if source == "encode":
+        if "output_type" in tf_cfg:
+            raise ValueError(
+                "tf.output_type was replaced by tf.output_types, an ordered list such as "
+                f"{list(DEFAULT_OUTPUT_TYPES)}"
+            )
         if not tf_cfg.get("metadata"):
             raise ValueError("tf.source is 'encode' but tf.metadata (metadata.tsv) is not set")
-        return select_encode_files(
+        return select_encode(
             tf_cfg["metadata"],
             assembly=tf_cfg.get("assembly", "GRCh38"),
-            output_type=tf_cfg.get("output_type", "IDR thresholded peaks"),
+            output_types=tf_cfg.get("output_types", DEFAULT_OUTPUT_TYPES),
             status=tf_cfg.get("status", "released"),
+            assay=tf_cfg.get("assay", ["TF ChIP-seq"]),
+            allow_audit_error=tf_cfg.get("allow_audit_error", False),
+            task_name=tf_cfg.get("task_name", "experiment"),
             max_experiments=max_n,
         )
     if source == "ucsc_uniform":
         if ucsc_files is None:
             raise ValueError("tf.source 'ucsc_uniform' needs the downloaded files.txt")
-        return read_ucsc_uniform(
+        recs = read_ucsc_uniform(
             ucsc_files, ucsc_md5, tf_cfg.get("ucsc_base_url", UCSC_BASE_URL), max_experiments=max_n
         )
+        return recs, []
     if source == "local":
         recs = read_local_files(tf_cfg.get("files", []))
-        return recs[:max_n] if max_n is not None else recs
+        return (recs[:max_n] if max_n is not None else recs), []
     raise ValueError(f"unknown tf.source {source!r}; expected encode, ucsc_uniform or local")
+
+
+def select_experiments(tf_cfg: dict, *, ucsc_files: str | Path | None = None,
+                       ucsc_md5: str | Path | None = None) -> list[dict]:  # fmt: skip
+    """The records of :func:`select_experiments_with_skipped`."""
+    return select_experiments_with_skipped(tf_cfg, ucsc_files=ucsc_files, ucsc_md5=ucsc_md5)[0]
 
 
 def write_experiment_table(records: list[dict], path: str | Path) -> None:
@@ -266,3 +460,12 @@ def read_experiment_table(path: str | Path) -> dict[str, dict]:
     """``{experiment: record}`` from :func:`write_experiment_table`'s TSV (file order kept)."""
     with open(path, newline="") as fh:
         return {r["experiment"]: r for r in csv.DictReader(fh, delimiter="\t")}
+
+
+def write_skipped_table(skipped: list[dict], path: str | Path) -> None:
+    """Write the rows :func:`select_encode` did not choose as TSV (header :data:`SKIP_FIELDS`);
+    an empty list gives a header-only table."""
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, SKIP_FIELDS, delimiter="\t", extrasaction="ignore")
+        w.writeheader()
+        w.writerows(skipped)

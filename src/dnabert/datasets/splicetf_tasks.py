@@ -9,6 +9,7 @@ writer ``dnabert.datasets.common.write_task``, which de-duplicates, splits and w
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 
 from dnabert.datasets import encode, splice, tfbs
@@ -103,18 +104,27 @@ def run_select_tf_experiments(
     tf_cfg: dict,
     out_tsv: str | Path,
     *,
+    skipped_tsv: str | Path | None = None,
     ucsc_files: str | Path | None = None,
     ucsc_md5: str | Path | None = None,
 ) -> list[dict]:
-    """Select the TF peak sets (see :func:`dnabert.datasets.encode.select_experiments`) and
-    write the experiment table atomically. An empty selection is an error (it would silently
-    drop every TF task)."""
-    records = encode.select_experiments(tf_cfg, ucsc_files=ucsc_files, ucsc_md5=ucsc_md5)
+    """Select the TF peak sets (see :func:`dnabert.datasets.encode.select_experiments_with_skipped`)
+    and write the experiment table and, when ``skipped_tsv`` is given, the table of metadata rows
+    not chosen and why (header only for sources other than ``encode``), both atomically. An empty
+    selection is an error (it would silently drop every TF task) and writes neither table."""
+    records, skipped = encode.select_experiments_with_skipped(
+        tf_cfg, ucsc_files=ucsc_files, ucsc_md5=ucsc_md5
+    )
     if not records:
+        reasons = Counter(s["reason"] for s in skipped)
         raise ValueError(
             f"no TF peak files selected from tf.source={tf_cfg.get('source')!r} "
-            f"(assembly={tf_cfg.get('assembly')!r}, output_type={tf_cfg.get('output_type')!r})"
+            f"(assembly={tf_cfg.get('assembly')!r}, output_types={tf_cfg.get('output_types')!r},"
+            f" assay={tf_cfg.get('assay')!r}); skipped rows by reason: {dict(reasons)}"
         )
     with atomic_path(out_tsv) as tmp:
         encode.write_experiment_table(records, tmp)
+    if skipped_tsv is not None:
+        with atomic_path(skipped_tsv) as tmp:
+            encode.write_skipped_table(skipped, tmp)
     return records
