@@ -54,6 +54,9 @@ def genome(tmp_path):
     return fa, gtf, peaks
 
 
+REAL_2019 = Path(__file__).parent / "data/real/ENCODE_metadata_2019_histone_H1.metadata.tsv"
+
+
 def test_build_splice_command(genome, tmp_path, captured, capsys):
     fa, gtf, _ = genome
     assert main(["build-splice", "--fasta", str(fa), "--gtf", str(gtf), "--out",
@@ -146,3 +149,26 @@ def test_run_select_tf_experiments_writes_both_tables(tmp_path):
             {"source": "encode", "metadata": str(meta), "assay": ["ChIP-seq"]}, empty
         )
     assert not empty.exists()
+
+
+def test_selection_summary_records_the_metadata_url_and_md5(tmp_path):
+    import json
+
+    from dnabert.datasets.splicetf_tasks import run_select_tf_experiments
+
+    meta = tmp_path / "encode_metadata.tsv"
+    meta.write_bytes(REAL_2019.read_bytes())
+    url = "https://www.encodeproject.org/metadata/?type=Experiment&assay_title=TF+ChIP-seq"
+    summary = tmp_path / "tf_experiments.json"
+    cfg = {"source": "encode", "metadata": str(meta), "assay": ["ChIP-seq"],
+           "output_types": ["replicated peaks", "peaks"]}  # fmt: skip
+    recs = run_select_tf_experiments(
+        cfg, tmp_path / "t.tsv", summary_json=summary, source_urls={"metadata": url}
+    )
+    got = json.loads(summary.read_text())
+    # md5 of the vendored real file, as listed in tests/data/real/MD5SUMS
+    assert got["inputs"]["metadata"]["md5"] == "5db0e51331dc19791eb7e49317db4051"
+    assert got["inputs"]["metadata"]["url"] == url and got["inputs"]["metadata"]["bytes"] == 89344
+    assert got["n_experiments"] == len(recs) and got["source"] == "encode"
+    assert sum(got["skipped_by_reason"].values()) == 186 - len(recs)
+    assert got["config"]["tf"]["metadata"] == str(meta) and "code_version" in got

@@ -230,6 +230,7 @@ def test_dry_run_with_690_tf_experiments_is_fast(repo, tmp_path, real_data):
     table.parent.mkdir(parents=True)
     write_experiment_table(read_ucsc_uniform(real_data / "encode_tfbs.txt"), table)
     write_skipped_table([], table.with_name("tf_experiments.skipped.tsv"))  # the 2nd output
+    table.with_name("tf_experiments.json").write_text("{}")  # the 3rd
     result = _snakemake(
         repo, "-n", "--quiet", "rules", "--configfile", str(tmp_path / "config.yaml"),
         "--directory", str(tmp_path),

@@ -199,6 +199,15 @@ def get_tf_dataset_summaries(wildcards=None):
     return [f"results/datasets/{task}/summary.json" for task in get_tf_tasks()]
 
 
+def get_tf_index_urls():
+    """{list name: URL} of the selection lists, recorded in tf_experiments.json."""
+    return {
+        "metadata": config["tf"]["metadata"],
+        "ucsc_files": config["tf"]["ucsc_files_url"],
+        "ucsc_md5": config["tf"]["ucsc_md5_url"],
+    }
+
+
 def get_tf_index_source(wildcards):
     """Download source of a selection list (tf.metadata URL or the UCSC lists)."""
     return {"url": TF_INDEX[wildcards.index]}

@@ -35,6 +35,7 @@ checkpoint select_tf_experiments:
     output:
         table=TF_TABLE,
         skipped="results/datasets/tf_experiments.skipped.tsv",
+        summary="results/datasets/tf_experiments.json",
     log:
         "logs/datasets/select_tf_experiments.log",
     conda:
@@ -45,6 +46,7 @@ checkpoint select_tf_experiments:
         runtime=10,
     params:
         tf=config["tf"],
+        source_urls=get_tf_index_urls(),
     script:
         "../scripts/select_tf_experiments.py"
 

@@ -13,7 +13,9 @@ records = run_select_tf_experiments(
     tf_cfg,
     snakemake.output.table,
     skipped_tsv=snakemake.output.skipped,
+    summary_json=snakemake.output.summary,
     ucsc_files=snakemake.input.get("files"),
     ucsc_md5=snakemake.input.get("md5"),
+    source_urls=snakemake.params.source_urls,
 )
 logging.info("%d TF peak files selected", len(records))

@@ -8,12 +8,13 @@ writer ``dnabert.datasets.common.write_task``, which de-duplicates, splits and w
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from pathlib import Path
 
 from dnabert.datasets import encode, splice, tfbs
-from dnabert.provenance import atomic_path
+from dnabert.provenance import atomic_path, provenance, write_json
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,10 @@ def run_select_tf_experiments(
     out_tsv: str | Path,
     *,
     skipped_tsv: str | Path | None = None,
+    summary_json: str | Path | None = None,
     ucsc_files: str | Path | None = None,
     ucsc_md5: str | Path | None = None,
+    source_urls: dict[str, str] | None = None,
 ) -> list[dict]:
     """Select the TF peak sets (see :func:`dnabert.datasets.encode.select_experiments_with_skipped`)
     and write the experiment table and, when ``skipped_tsv`` is given, the table of metadata rows
@@ -127,4 +130,34 @@ def run_select_tf_experiments(
     if skipped_tsv is not None:
         with atomic_path(skipped_tsv) as tmp:
             encode.write_skipped_table(skipped, tmp)
+    if summary_json is not None:
+        write_json(
+            summary_json,
+            selection_summary(records, skipped, tf_cfg, ucsc_files, ucsc_md5, source_urls),
+        )
     return records
+
+
+def selection_summary(records, skipped, tf_cfg, ucsc_files, ucsc_md5, source_urls) -> dict:
+    """Counts and provenance of a TF selection: which list files were read (path, the URL they
+    came from, md5, bytes), how many experiments were chosen, and skipped rows by reason."""
+    source_urls = source_urls or {}
+    lists = {"metadata": tf_cfg.get("metadata") if tf_cfg.get("source") == "encode" else None,
+             "ucsc_files": ucsc_files, "ucsc_md5": ucsc_md5}  # fmt: skip
+    inputs = {}
+    for name, path in lists.items():
+        if path and Path(path).is_file():
+            data = Path(path).read_bytes()
+            inputs[name] = {
+                "path": str(path),
+                "url": source_urls.get(name, str(path)),
+                "md5": hashlib.md5(data).hexdigest(),
+                "bytes": len(data),
+            }
+    return {
+        "source": tf_cfg.get("source"),
+        "inputs": inputs,
+        "n_experiments": len(records),
+        "skipped_by_reason": dict(sorted(Counter(s["reason"] for s in skipped).items())),
+        **provenance(config={"tf": tf_cfg}),
+    }
