@@ -134,4 +134,4 @@ PY
 }
 check_probe probe_gpu gpu_probe.json
 check_probe probe_gpu_batch gpu_probe_batch.json
-echo "run_demo_on_slurm: OK (every job ran through SLURM and completed)" >&2
+echo "run_demo_on_slurm: OK (every non-local job ran through SLURM and completed)" >&2
