@@ -191,6 +191,9 @@ def test_output_type_preference_and_ranking(metadata):
     # the list's order, not the file's, decides
     assert chosen(output_types=[IDR, CONS])["ENCSR000BGZ"] == "ENCFF100AAD"
     assert chosen(assembly="hg19") == {"ENCSR000BGZ": "ENCFF030AAA"}
+    # UCSC and GRC names of one assembly select the same files
+    assert chosen(assembly="GRCh37") == chosen(assembly="hg19")
+    assert chosen(assembly="hg38") == chosen()
     assert chosen(max_experiments=2) == {"ENCSR000BGZ": "ENCFF100AAG", "ENCSR000UNR": "ENCFF200BBA"}
     _, skipped = select_encode(metadata, max_experiments=2)
     assert [s["file_accession"] for s in skipped if s["reason"] == "over max_experiments"] == [

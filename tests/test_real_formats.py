@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dnabert.datasets.promoter_io import read_tata_names, read_tss
+from dnabert.datasets.promoter_io import read_tata_names, read_tss, read_tss_chrom_names
 from dnabert.datasets.tfbs import _read_bed3, read_narrowpeak
-from dnabert.genome import check_chromosome_names, read_chrom_names, read_tss_chrom_names
+from dnabert.genome import check_chromosome_names, read_chrom_names
 
 REAL = Path(__file__).parent / "data" / "real"
 EPD_BED = REAL / "Hs_EPDnew_006_hg38.head2000.bed"

@@ -121,14 +121,6 @@ def read_chrom_names(path: str | os.PathLike) -> set[str]:
     return names
 
 
-def read_tss_chrom_names(path: str | os.PathLike) -> set[str]:
-    """Chromosome names of a TSS list as the promoter builders read it (EPDnew BED, SGA with
-    RefSeq accessions mapped to ``chr`` names, or a ``chrom tss strand name`` TSV)."""
-    from dnabert.datasets.promoter_io import read_tss
-
-    return set(read_tss(path)["chrom"])
-
-
 def _flip(name: str) -> str:
     return name[3:] if name.startswith("chr") else "chr" + name
 

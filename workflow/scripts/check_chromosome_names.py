@@ -2,11 +2,11 @@
 
 import logging
 
+from dnabert.datasets.promoter_io import read_tss_chrom_names
 from dnabert.genome import (
     check_chromosome_names,
     read_chrom_names,
     read_chrom_sizes,
-    read_tss_chrom_names,
 )
 from dnabert.provenance import provenance, write_json
 

@@ -36,11 +36,11 @@ def _index_genome(args) -> int:
 
 
 def _check_names(args) -> int:
+    from dnabert.datasets.promoter_io import read_tss_chrom_names
     from dnabert.genome import (
         check_chromosome_names,
         read_chrom_names,
         read_chrom_sizes,
-        read_tss_chrom_names,
     )
 
     inputs = {path: read_chrom_names(path) for path in args.inputs}

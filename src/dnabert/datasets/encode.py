@@ -41,6 +41,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlparse
 
+from dnabert.assembly import normalize_assembly
+
 log = logging.getLogger(__name__)
 
 RECORD_FIELDS = [
@@ -180,7 +182,10 @@ def _row_reason(row, *, assay, assembly, status, output_types, audit_error) -> s
         return "not TF ChIP-seq assay"
     if not is_bed_narrowpeak(row):
         return "not bed narrowPeak"
-    if row.get("File assembly", row.get("Assembly")) != assembly:
+    # hg38 and GRCh38 (hg19 and GRCh37) name one assembly: the portal writes GRCh38 and hg19
+    if normalize_assembly(row.get("File assembly", row.get("Assembly"))) != normalize_assembly(
+        assembly
+    ):
         return "other assembly"
     if row["File Status"] != status:
         return f"file status {row['File Status'] or '(empty)'}"

@@ -74,6 +74,12 @@ def _int(value: str, path, line: int, what: str) -> int:
         ) from None
 
 
+def read_tss_chrom_names(path: str | Path) -> set[str]:
+    """Chromosome names of a TSS list as the promoter builders read it (EPDnew BED, SGA with
+    RefSeq accessions mapped to ``chr`` names, or a ``chrom tss strand name`` TSV)."""
+    return set(read_tss(path)["chrom"])
+
+
 def read_tss(path: str | Path) -> pd.DataFrame:
     """Read an EPDnew TSS list (BED8, BED6, SGA or ``chrom tss strand name`` TSV; see module doc).
 
