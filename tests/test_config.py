@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -96,8 +97,32 @@ def test_every_schema_field_has_description_and_default(repo):
 def test_load_config_reports_bad_yaml(tmp_path):
     bad = tmp_path / "c.yaml"
     bad.write_text("genome: [unclosed\n")
-    with pytest.raises(ConfigError, match=str(bad)):
+    with pytest.raises(ConfigError, match=re.escape(str(bad)) + r":2: not valid YAML"):
         load_config(bad)
+    bad.write_text("genome:\n  name: a\n  fasta: {url: x}\nseeds: [1]\ngenome:\n  name: b\n")
+    with pytest.raises(
+        ConfigError, match=r"c\.yaml:5: .*key 'genome' repeated \(first on line 1\)"
+    ):
+        load_config(bad)
+    bad.write_text("genome:\n  name: a\n  name: b\n  fasta: {url: x}\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml:3: .*key 'name' repeated \(first on line 2\)"):
+        load_config(bad)
+
+
+@pytest.mark.parametrize(
+    "sections, message",
+    [
+        ({"seeds": [-1]}, r"'seeds\[0\]': -1 is less than the minimum of 0"),
+        ({"genome": {"name": "g", "fasta": {"url": "x"}, "canonical_pattern": "^(chr"}},
+         r"'genome\.canonical_pattern': '\^\(chr' is not a valid regular expression \(missing \)"),
+        ({"datasets": {"promoters": {"tata_regex": "TATA["}}},
+         r"'datasets\.promoters\.tata_regex': 'TATA\[' is not a valid regular expression"),
+    ],
+)  # fmt: skip
+def test_values_that_fail_only_at_run_time_are_caught_by_validation(sections, message):
+    config = {"genome": {"name": "g", "fasta": {"url": "x"}}, **sections}
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
 
 
 def test_task_overrides_apply_to_their_task_only():

@@ -80,3 +80,24 @@ def test_real_hg38_slice_indexes(tmp_path, real_data):
     fasta.write_bytes(src.read_bytes())
     assert index_genome(fasta, tmp_path / "s", tmp_path / "c") == ["chr22"]
     assert read_chrom_sizes(tmp_path / "s") == {"chr22": 300_000}
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 7, 1 << 24])
+def test_fasta_record_names_at_any_chunk_boundary(tmp_path, chunk_size):
+    from dnabert.genome import fasta_record_names
+
+    fa = tmp_path / "g.fa"
+    fa.write_bytes(b">chr1 first one\nACGT\nAC\n>chrUn_KI270302v1\r\nNNNN\n>chr2\nA\n>last")
+    expected = ["chr1", "chrUn_KI270302v1", "chr2", "last"]
+    assert fasta_record_names(fa, chunk_size=chunk_size) == expected
+
+
+def test_repeated_record_name_stops_indexing_before_any_output(tmp_path):
+    """htslib keeps the first of two '>chr1' records: chr2's bases would vanish silently."""
+    fa = tmp_path / "dup.fa"
+    fa.write_text(">chr1\nACGTACGT\n>chr2\nGGGG\n>chr1 again\nTTTT\n")
+    sizes, canonical = tmp_path / "dup.chrom.sizes", tmp_path / "dup.canonical.txt"
+    with pytest.raises(GenomeError, match=r"dup\.fa: 1 sequence name\(s\) used by more than one "
+                       r"record \('chr1' x2\)"):  # fmt: skip
+        index_genome(fa, sizes, canonical)
+    assert not (tmp_path / "dup.fa.fai").exists() and not sizes.exists() and not canonical.exists()

@@ -98,6 +98,17 @@ def test_invalid_config_stops_before_any_job(repo, tmp_path):
     assert result.returncode != 0
     assert "tokenize.k[0]" in result.stdout + result.stderr
     assert not (tmp_path / "resources").exists()
+    # a key given twice: Snakemake's reader keeps the last; the workflow stops and names both lines
+    text = (repo / "config/demo.yaml").read_text() + "\ntokenize:\n  k: [5]\n"
+    bad.write_text(text)
+    result = _snakemake(repo, "-n", "--configfile", str(bad), "--directory", str(tmp_path))
+    assert result.returncode != 0
+    line = text.count("\n") - 1  # the second "tokenize:" line
+    first = text.splitlines().index("tokenize:") + 1
+    assert f"bad.yaml:{line}: not valid YAML: key 'tokenize' repeated (first on line {first})" in (
+        result.stdout + result.stderr
+    )
+    assert not (tmp_path / "resources").exists()
 
 
 @pytest.mark.slow

@@ -40,6 +40,7 @@ def _extend_with_defaults(validator_class):
 
 
 _DefaultingValidator = _extend_with_defaults(jsonschema.Draft202012Validator)
+_FORMATS = jsonschema.FormatChecker(["regex"])  # 'format: regex' keys must compile
 
 
 def load_schema(path: str | os.PathLike = SCHEMA_PATH) -> dict:
@@ -72,13 +73,19 @@ def validate_config(
     assembly is the genome's, see :mod:`dnabert.assembly`).
     """
     schema = schema if schema is not None else load_schema()
-    validator = _DefaultingValidator(schema)
+    validator = _DefaultingValidator(schema, format_checker=_FORMATS)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
         if err.validator == "additionalProperties":
             raise ConfigError(f"{source}: unknown config key '{_key_of(err)}'")
-        raise ConfigError(f"{source}: invalid value for '{_key_of(err)}': {err.message}")
+        message = err.message
+        if err.validator == "format" and err.validator_value == "regex":
+            try:
+                re.compile(err.instance)
+            except re.error as exc:
+                message = f"{err.instance!r} is not a valid regular expression ({exc})"
+        raise ConfigError(f"{source}: invalid value for '{_key_of(err)}': {message}")
     _check_task_overrides(config, source, schema)
     try:
         check_assemblies(config, source)
@@ -188,13 +195,44 @@ def config_or_defaults(path: str | os.PathLike | None) -> dict[str, Any]:
     return load_config(path) if path else default_config()
 
 
-def load_config(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a YAML config file and validate it (see :func:`validate_config`)."""
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load that refuses a key repeated in one mapping (plain YAML keeps the last)."""
+
+
+def _unique_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in first_line:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} repeated (first on line {first_line[key]})",
+                key_node.start_mark,
+            )  # fmt: skip
+        first_line[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def read_yaml_config(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML config file strictly: a syntax error or a key repeated in one mapping raises
+    :class:`ConfigError` naming the file and line (``config.yaml:12: ...``)."""
     path = Path(path)
     try:
-        config = yaml.safe_load(path.read_text()) or {}
+        config = yaml.load(path.read_text(), Loader=_StrictLoader) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: not valid YAML: {what}") from None
     if not isinstance(config, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    return validate_config(config, source=str(path))
+    return config
+
+
+def load_config(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML config file strictly (:func:`read_yaml_config`) and validate it
+    (:func:`validate_config`)."""
+    return validate_config(read_yaml_config(path), source=str(path))

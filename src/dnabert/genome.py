@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def index_genome(
     """
     fasta = Path(fasta)
     fai = Path(str(fasta) + ".fai")
+    check_unique_names(fasta)  # before anything is written
     with atomic_path(fai) as tmp:
         try:
             pysam.faidx(str(fasta), "--fai-idx", str(tmp))
@@ -68,6 +70,52 @@ def index_genome(
     with atomic_path(canonical_path) as tmp:
         tmp.write_text("".join(f"{name}\n" for name in canonical))
     return canonical
+
+
+def fasta_record_names(fasta: str | os.PathLike, chunk_size: int = 1 << 24) -> list[str]:
+    """Names (first word after ``>``) of every record of a FASTA (plain or gzip/bgzip), in order,
+    repeats included. Reads the file in ``chunk_size`` blocks with no per-line Python loop (hg38:
+    seconds), so index_genome can refuse a FASTA that htslib would silently index wrongly."""
+    with open(fasta, "rb") as fh:
+        opener = gzip.open if fh.read(2) == b"\x1f\x8b" else open
+    names: list[str] = []
+    carry = b"\n"  # as if a newline preceded the file: a '>' on its first byte is a header
+    with opener(fasta, "rb") as fh:
+        while chunk := fh.read(chunk_size):
+            buf, start, pending = carry + chunk, 0, None
+            while (i := buf.find(b"\n>", start)) >= 0:
+                j = buf.find(b"\n", i + 1)
+                if j < 0:  # the header line goes on in the next chunk
+                    pending = i
+                    break
+                names.append(_header_name(buf[i + 2 : j]))
+                start = j
+            carry = buf[pending:] if pending is not None else buf[-1:]
+    if carry.startswith(b"\n>"):  # a last header without a newline
+        names.append(_header_name(carry[2:]))
+    return names
+
+
+def _header_name(header: bytes) -> str:
+    words = header.split(None, 1)
+    return words[0].decode("ascii", "replace") if words else ""
+
+
+def check_unique_names(fasta: str | os.PathLike) -> int:
+    """Raise :class:`GenomeError` when two FASTA records share a name (htslib indexes only the
+    first, so the second sequence would vanish without a word); return the number of records."""
+    names = fasta_record_names(fasta)
+    counts = Counter(names)
+    repeated = [name for name, n in counts.items() if n > 1]
+    if repeated:
+        raise GenomeError(
+            f"{fasta}: {len(repeated)} sequence name(s) used by more than one record "
+            f"({', '.join(f'{n!r} x{counts[n]}' for n in repeated[:5])}); every record needs its "
+            "own name (an index keeps only the first record of a name)"
+        )
+    if "" in counts:
+        raise GenomeError(f"{fasta}: a record has an empty name ('>' alone on its line)")
+    return len(names)
 
 
 def read_fai(path: str | os.PathLike) -> dict[str, int]:

@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 from dnabert.config import (
     ConfigError,
+    read_yaml_config,
     retype_cli_overrides,
     task_settings,
     validate_config,
@@ -27,6 +28,8 @@ if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
 _CLI_CONFIG = workflow.config_settings.config or {}
 retype_cli_overrides(config, _CLI_CONFIG)
 try:
+    for _path in workflow.configfiles:  # Snakemake's YAML reader keeps a repeated key's last value
+        read_yaml_config(_path)
     validate_config(
         config,
         source=(", ".join(map(str, workflow.configfiles)) or "config")
