@@ -28,11 +28,8 @@ if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
 _CLI_CONFIG = workflow.config_settings.config or {}
 retype_cli_overrides(config, _CLI_CONFIG)
 try:
-    for (
-        _path
-    ) in (
-        workflow.configfiles
-    ):  # Snakemake's YAML reader keeps a repeated key's last value
+    # Snakemake's YAML reader keeps a repeated key's last value: reread strictly
+    for _path in workflow.configfiles:
         read_yaml_config(_path)
     validate_config(
         config,
