@@ -5,25 +5,23 @@ from pathlib import Path
 
 from dnabert.corpus import build_corpus
 from dnabert.genome import read_canonical
+from dnabert.joblog import record_failures
 
 logging.basicConfig(
     filename=snakemake.log[0],
     level=logging.INFO,
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
+record_failures()  # the traceback also ends the rule log
 corpus = dict(snakemake.params.corpus)
 # pretrain.corpus.chromosomes (the paper: chr1..chr22), else the genome's canonical chromosomes
 chromosomes = corpus.pop("chromosomes") or read_canonical(snakemake.input.canonical)
-try:
-    build_corpus(
-        snakemake.input.fasta,
-        Path(snakemake.output.summary).parent,
-        int(snakemake.wildcards.k),
-        chromosomes=chromosomes,
-        config=snakemake.config,
-        progress=False,
-        **corpus,
-    )
-except Exception:
-    logging.getLogger("dnabert").exception("build_pretrain_corpus failed")
-    raise
+build_corpus(
+    snakemake.input.fasta,
+    Path(snakemake.output.summary).parent,
+    int(snakemake.wildcards.k),
+    chromosomes=chromosomes,
+    config=snakemake.config,
+    progress=False,
+    **corpus,
+)

@@ -5,12 +5,14 @@ from pathlib import Path
 
 from dnabert.datasets.promoters import build_promoter_task
 from dnabert.genome import read_canonical
+from dnabert.joblog import record_failures
 
 logging.basicConfig(
     filename=snakemake.log[0],  # noqa: F821
     level=logging.INFO,
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
+record_failures()  # the traceback also ends the rule log
 sm = snakemake  # noqa: F821
 datasets = sm.params.datasets
 canonical = read_canonical(sm.input.canonical)

@@ -5,8 +5,10 @@ import logging
 from pathlib import Path
 
 from dnabert.datasets.splicetf_tasks import run_splice_task
+from dnabert.joblog import record_failures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+record_failures()  # the traceback also ends the rule log
 splice_cfg = dict(snakemake.params.splice)
 splice_cfg["hard_negatives"] = snakemake.input.hard_negatives
 run_splice_task(

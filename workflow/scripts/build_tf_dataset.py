@@ -5,8 +5,10 @@ from pathlib import Path
 
 from dnabert.datasets.encode import read_experiment_table
 from dnabert.datasets.splicetf_tasks import run_tf_task
+from dnabert.joblog import record_failures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+record_failures()  # the traceback also ends the rule log
 record = read_experiment_table(snakemake.input.table)[snakemake.wildcards.experiment]
 blacklist = snakemake.input.blacklist
 run_tf_task(

@@ -2,9 +2,11 @@
 
 import logging
 
+from dnabert.joblog import record_failures
 from dnabert.metrics_table import write_metrics_tables
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+record_failures()  # the traceback also ends the rule log
 df = write_metrics_tables(
     list(snakemake.input),
     snakemake.output.table,

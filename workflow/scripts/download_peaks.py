@@ -4,8 +4,10 @@ import logging
 
 from dnabert.datasets.encode import read_experiment_table
 from dnabert.download import fetch
+from dnabert.joblog import record_failures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+record_failures()  # the traceback also ends the rule log
 record = read_experiment_table(snakemake.input.table)[snakemake.wildcards.experiment]
 logging.info("%s <- %s (md5 %s)", snakemake.output[0], record["url"], record["md5"] or "none")
 # gunzip=False: stored as served; the narrowPeak reader accepts gzip or plain bytes.

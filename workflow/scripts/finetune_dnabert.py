@@ -6,12 +6,14 @@ from pathlib import Path
 import torch
 
 from dnabert.finetune import finetune
+from dnabert.joblog import record_failures
 
 logging.basicConfig(
     filename=snakemake.log[0],
     level=logging.INFO,
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
+record_failures()  # the traceback also ends the rule log
 torch.set_num_threads(snakemake.threads)
 finetune(
     Path(snakemake.input.train).parent,

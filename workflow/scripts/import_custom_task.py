@@ -4,8 +4,10 @@ import logging
 from pathlib import Path
 
 from dnabert.datasets.custom import import_custom_task
+from dnabert.joblog import record_failures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+record_failures()  # the traceback also ends the rule log
 import_custom_task(
     snakemake.wildcards.task,
     dict(snakemake.params.spec),

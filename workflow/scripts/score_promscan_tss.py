@@ -3,8 +3,10 @@
 import logging
 
 from dnabert.baselines.scan import score_tss
+from dnabert.joblog import record_failures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+record_failures()  # the traceback also ends the rule log
 promid = snakemake.params.promid
 score_tss(
     snakemake.input.predictions,

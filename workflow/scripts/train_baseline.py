@@ -6,8 +6,10 @@ from pathlib import Path
 import torch
 
 from dnabert.baselines.train_baseline import run_baseline
+from dnabert.joblog import record_failures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+record_failures()  # the traceback also ends the rule log
 torch.set_num_threads(snakemake.threads)
 wildcards = dict(snakemake.wildcards.items())
 run_baseline(

@@ -3,6 +3,7 @@
 import logging
 from pathlib import Path
 
+from dnabert.joblog import record_failures
 from dnabert.viz import run_viz
 
 logging.basicConfig(
@@ -10,6 +11,7 @@ logging.basicConfig(
     level=logging.INFO,
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
+record_failures()  # the traceback also ends the rule log
 report = snakemake.params.report
 run_viz(
     snakemake.params.model_dir,
