@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pysam
 import pytest
+from real_layouts import ENCODE_HEADER_2021
 
 from dnabert.cli import main
 from dnabert.demo import generate_demo
@@ -367,31 +368,10 @@ def test_narrowpeak_format_and_motifs(demo, genome, truth):
     assert off <= 0.05 * len(other)
 
 
-# the ENCODE portal's metadata.tsv header since 2021 (59 columns, in this order)
-PORTAL_HEADER = [
-    "File accession", "File format", "File type", "File format type", "Output type",
-    "File assembly", "Experiment accession", "Assay", "Donor(s)", "Biosample term id",
-    "Biosample term name", "Biosample type", "Biosample organism", "Biosample treatments",
-    "Biosample treatments amount", "Biosample treatments duration",
-    "Biosample genetic modifications methods", "Biosample genetic modifications categories",
-    "Biosample genetic modifications targets", "Biosample genetic modifications gene targets",
-    "Biosample genetic modifications site coordinates",
-    "Biosample genetic modifications zygosity", "Experiment target", "Library made from",
-    "Library depleted in", "Library extraction method", "Library lysis method",
-    "Library crosslinking method", "Library strand specific", "Experiment date released",
-    "Project", "RBNS protein concentration", "Library fragmentation method", "Library size range",
-    "Biological replicate(s)", "Technical replicate(s)", "Read length", "Mapped read length",
-    "Run type", "Paired end", "Paired with", "Index of", "Derived from", "Size", "Lab", "md5sum",
-    "dbxrefs", "File download URL", "Genome annotation", "Platform", "Controlled by",
-    "File Status", "s3_uri", "Azure URL", "File analysis title", "File analysis status",
-    "Audit WARNING", "Audit NOT_COMPLIANT", "Audit ERROR",
-]  # fmt: skip
-
-
 def test_metadata_is_a_2021_portal_report(demo, truth):
     lines = (demo / "metadata.tsv").read_text().splitlines()
     header = lines[0].split("\t")
-    assert header == PORTAL_HEADER and len(header) == 59
+    assert header == ENCODE_HEADER_2021 and len(header) == 59
     rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
     by_acc = {r["File accession"]: r for r in rows}
     assert len(by_acc) == len(rows) == 3 * 12 + 5

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from real_layouts import ENCODE_HEADER_2021
 
 from dnabert.datasets.encode import (
     RECORD_FIELDS,
@@ -27,26 +28,6 @@ from dnabert.datasets.encode import (
 REAL = Path(__file__).resolve().parent / "data" / "real"
 REAL_2019 = REAL / "ENCODE_metadata_2019_histone_H1.metadata.tsv"
 
-# the ENCODE portal's metadata.tsv header since 2021, in this order: 59 columns (the brief said
-# 58, but its own list and real portal files, e.g. an ENCODE4 v1.1.0 RNA-seq report, have 59)
-HEADER_2021 = [
-    "File accession", "File format", "File type", "File format type", "Output type",
-    "File assembly", "Experiment accession", "Assay", "Donor(s)", "Biosample term id",
-    "Biosample term name", "Biosample type", "Biosample organism", "Biosample treatments",
-    "Biosample treatments amount", "Biosample treatments duration",
-    "Biosample genetic modifications methods", "Biosample genetic modifications categories",
-    "Biosample genetic modifications targets", "Biosample genetic modifications gene targets",
-    "Biosample genetic modifications site coordinates",
-    "Biosample genetic modifications zygosity", "Experiment target", "Library made from",
-    "Library depleted in", "Library extraction method", "Library lysis method",
-    "Library crosslinking method", "Library strand specific", "Experiment date released",
-    "Project", "RBNS protein concentration", "Library fragmentation method", "Library size range",
-    "Biological replicate(s)", "Technical replicate(s)", "Read length", "Mapped read length",
-    "Run type", "Paired end", "Paired with", "Index of", "Derived from", "Size", "Lab", "md5sum",
-    "dbxrefs", "File download URL", "Genome annotation", "Platform", "Controlled by",
-    "File Status", "s3_uri", "Azure URL", "File analysis title", "File analysis status",
-    "Audit WARNING", "Audit NOT_COMPLIANT", "Audit ERROR",
-]  # fmt: skip
 V110 = "ENCODE4 v1.1.0 GRCh38 V29"
 
 
@@ -55,7 +36,7 @@ def _row(acc, exp, out, *, reps="1, 2", big=False, asm="GRCh38", status="release
          audit_error="", url=None):  # fmt: skip
     """One 2021+ portal row; a bigBed twin when ``big``."""
     ext = "bigBed" if big else "bed.gz"
-    row = dict.fromkeys(HEADER_2021, "")
+    row = dict.fromkeys(ENCODE_HEADER_2021, "")
     row |= {
         "File accession": acc, "File format": ("bigBed" if big else "bed") + " narrowPeak",
         "File type": "bigBed" if big else "bed", "File format type": "narrowPeak",
@@ -131,11 +112,11 @@ def _write(path: Path, header: list[str], rows: list[dict], newline: str = "\n")
 
 @pytest.fixture
 def metadata(tmp_path):
-    return _write(tmp_path / "portal" / "metadata.tsv", HEADER_2021, ROWS_2021)
+    return _write(tmp_path / "portal" / "metadata.tsv", ENCODE_HEADER_2021, ROWS_2021)
 
 
 def test_one_file_per_experiment_2021_layout(metadata):
-    assert len(HEADER_2021) == 59 and len(set(HEADER_2021)) == 59
+    assert len(ENCODE_HEADER_2021) == 59 and len(set(ENCODE_HEADER_2021)) == 59
     recs, skipped = select_encode(metadata)
     assert [(r["experiment"], r["accession"]) for r in recs] == [
         ("ENCSR000BGZ", "ENCFF100AAG"),  # conservative, newest analysis
@@ -209,7 +190,7 @@ def test_newest_analysis_wins_over_accession_and_row_order(tmp_path):
         _row("ENCFF004AAA", "ENCSR1", CONS, analysis=""),
     ]
     for order in (rows, rows[::-1]):
-        meta = _write(tmp_path / "m.tsv", HEADER_2021, order)
+        meta = _write(tmp_path / "m.tsv", ENCODE_HEADER_2021, order)
         recs = select_encode_files(meta)
         assert [(r["accession"], r["analysis"]) for r in recs] == [
             ("ENCFF002AAA", "ENCODE4 v1.10.0 GRCh38 V29")
@@ -220,7 +201,7 @@ def test_newest_analysis_wins_over_accession_and_row_order(tmp_path):
     ]  # fmt: skip
     # equal in everything else: the smaller accession
     ties = [_row("ENCFF009ZZZ", "ENCSR2", OPT), _row("ENCFF008ZZZ", "ENCSR2", OPT)]
-    meta = _write(tmp_path / "t.tsv", HEADER_2021, ties)
+    meta = _write(tmp_path / "t.tsv", ENCODE_HEADER_2021, ties)
     assert [r["accession"] for r in select_encode_files(meta)] == ["ENCFF008ZZZ"]
 
 
@@ -235,7 +216,7 @@ def test_audit_error_and_task_name(metadata, tmp_path):
     with pytest.raises(ValueError, match="tf.output_types is empty"):
         select_encode(metadata, output_types=[])
     # mouse targets lose their suffix too
-    meta = _write(tmp_path / "mm.tsv", HEADER_2021, [_row("ENCFF1", "ENCSR9", CONS, asm="mm10",
+    meta = _write(tmp_path / "mm.tsv", ENCODE_HEADER_2021, [_row("ENCFF1", "ENCSR9", CONS, asm="mm10",
                                                           target="Ctcf-mouse")])  # fmt: skip
     (rec,) = select_encode_files(meta, assembly="mm10", task_name="experiment_target")
     assert (rec["experiment"], rec["target"], rec["assembly"]) == ("ENCSR9_Ctcf", "Ctcf", "mm10")
@@ -271,11 +252,11 @@ def test_select_encode_missing_columns_and_bad_rows(tmp_path):
         select_encode_files(p)
     assert "'File assembly or Assembly'" in str(err.value)
     assert "'Experiment accession'" in str(err.value) and "'md5sum'" not in str(err.value)
-    short = _write(tmp_path / "short.tsv", HEADER_2021, ROWS_2021[:2])
+    short = _write(tmp_path / "short.tsv", ENCODE_HEADER_2021, ROWS_2021[:2])
     short.write_text(short.read_text() + "ENCFF9\tbed narrowPeak\n")
     with pytest.raises(ValueError, match=r"short\.tsv:4: 2 fields, expected 59"):
         select_encode_files(short)
-    no_exp = _write(tmp_path / "noexp.tsv", HEADER_2021, [_row("ENCFF1", "", CONS)])
+    no_exp = _write(tmp_path / "noexp.tsv", ENCODE_HEADER_2021, [_row("ENCFF1", "", CONS)])
     with pytest.raises(ValueError, match=r"noexp\.tsv:2: row without .*Experiment accession"):
         select_encode_files(no_exp)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pysam
 
 from dnabert.provenance import atomic_path
+from dnabert.textio import is_gzip, open_text
 
 
 class GenomeError(ValueError):
@@ -76,8 +77,7 @@ def fasta_record_names(fasta: str | os.PathLike, chunk_size: int = 1 << 24) -> l
     """Names (first word after ``>``) of every record of a FASTA (plain or gzip/bgzip), in order,
     repeats included. Reads the file in ``chunk_size`` blocks with no per-line Python loop (hg38:
     seconds), so index_genome can refuse a FASTA that htslib would silently index wrongly."""
-    with open(fasta, "rb") as fh:
-        opener = gzip.open if fh.read(2) == b"\x1f\x8b" else open
+    opener = gzip.open if is_gzip(fasta) else open
     names: list[str] = []
     carry = b"\n"  # as if a newline preceded the file: a '>' on its first byte is a header
     with opener(fasta, "rb") as fh:
@@ -153,12 +153,9 @@ def read_chrom_names(path: str | os.PathLike) -> set[str]:
     single-space delimited; the blacklist's 4th column holds spaces, so TABs come first). CRLF is
     accepted. Streams the file, so a GENCODE GTF (about 1.5 GB) costs seconds and little memory.
     """
-    with open(path, "rb") as fh:
-        is_gzip = fh.read(2) == b"\x1f\x8b"
-    opener = gzip.open if is_gzip else open
     names: set[str] = set()
     try:
-        with opener(path, "rt") as fh:
+        with open_text(path) as fh:
             for line in fh:
                 if line.startswith(("#", "track", "browser")) or not line.strip():
                     continue

@@ -260,8 +260,7 @@ def select_encode(
         if reason is None and not row["File download URL"]:
             raise ValueError(f"{metadata_tsv}:{lineno}: candidate file without File download URL")
         if reason:
-            skipped.append({"file_accession": row["File accession"], "experiment_accession": exp,
-                            "reason": reason})  # fmt: skip
+            skipped.append(_skip(row, reason))
         else:
             candidates[exp].append(row)
     records: list[dict] = []
@@ -269,12 +268,9 @@ def select_encode(
         if not cands:
             continue
         best, *rest = rank_files(cands, output_types)
-        for r in rest:
-            skipped.append({"file_accession": r["File accession"], "experiment_accession": exp,
-                            "reason": "another file preferred"})  # fmt: skip
+        skipped += [_skip(r, "another file preferred") for r in rest]
         if max_experiments is not None and len(records) >= max_experiments:
-            skipped.append({"file_accession": best["File accession"], "experiment_accession": exp,
-                            "reason": "over max_experiments"})  # fmt: skip
+            skipped.append(_skip(best, "over max_experiments"))
             continue
         target = _strip_species(best["Experiment target"])
         name = exp if task_name == "experiment" else f"{exp}_{target}"
@@ -300,6 +296,12 @@ def select_encode(
         ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none",
     )  # fmt: skip
     return records, skipped
+
+
+def _skip(row: dict[str, str], reason: str) -> dict[str, str]:
+    """A skipped-table row (:data:`SKIP_FIELDS`) for metadata row ``row``."""
+    return {"file_accession": row["File accession"],
+            "experiment_accession": row["Experiment accession"], "reason": reason}  # fmt: skip
 
 
 def select_encode_files(metadata_tsv: str | Path, **kwargs) -> list[dict]:

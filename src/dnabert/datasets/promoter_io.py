@@ -16,12 +16,13 @@ came from (for error messages). Accepted TSS formats (gzip or plain, detected pe
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+
+from dnabert.textio import open_text
 
 _REFSEQ = re.compile(r"^NC_0000(\d\d)\.\d+$")
 _REFSEQ_SPECIAL = {"23": "chrX", "24": "chrY"}
@@ -31,18 +32,9 @@ class PromoterInputError(ValueError):
     """A promoter input file holds a line that cannot be read; the message names file and line."""
 
 
-def _open_text(path: str | Path):
-    path = Path(path)
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt")
-    return open(path)
-
-
 def _lines(path: str | Path) -> Iterator[tuple[int, str]]:
     """Yield ``(1-based line number, line without newline)`` for non-blank, non-comment lines."""
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         for i, line in enumerate(fh, start=1):
             line = line.rstrip("\r\n")
             if line.strip() and not line.startswith(("#", "track ", "browser ")):
@@ -164,7 +156,7 @@ def read_tata_names(path: str | Path) -> set[str]:
     and line for an empty file, a flag table without a name column, a short row or a flag other
     than 0/1.
     """
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         raw = [(i, line.rstrip("\r\n")) for i, line in enumerate(fh, start=1)]
     raw = [(i, line) for i, line in raw if line.strip()]
     if not raw:

@@ -46,7 +46,6 @@ strand are dropped and counted (they are not negatives).
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -59,6 +58,7 @@ import pysam
 from tqdm import tqdm
 
 from dnabert.seq import clean_sequence, reverse_complement
+from dnabert.textio import open_text
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +89,6 @@ class Transcript:
         return self.exons[0][0], self.exons[-1][1]
 
 
-def _open_text(path: Path):
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt")
-    return open(path)
-
-
 def read_gtf_transcripts(path: str | Path) -> dict[str, Transcript]:
     """Stream the exon lines of a GTF (plain or gzip) into transcripts.
 
@@ -112,7 +104,7 @@ def read_gtf_transcripts(path: str | Path) -> dict[str, Transcript]:
     """
     path = Path(path)
     transcripts: dict[str, Transcript] = {}
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -202,7 +194,7 @@ def read_sites_bed(path: str | Path) -> pd.DataFrame:
     file and line.
     """
     rows = []
-    with _open_text(Path(path)) as fh:
+    with open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue

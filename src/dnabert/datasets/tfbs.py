@@ -19,7 +19,6 @@ Negatives (config ``datasets.tf.negatives``):
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 from collections.abc import Iterable
@@ -32,6 +31,7 @@ import pysam
 from tqdm import tqdm
 
 from dnabert.seq import clean_sequence, gc_content
+from dnabert.textio import open_text
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,8 @@ def read_narrowpeak(path: str | Path) -> pd.DataFrame:
     when it holds no peaks at all.
     """
     path = Path(path)
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
     rows = []
-    with opener(path, "rt") as fh:
+    with open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
@@ -97,9 +96,7 @@ def _read_bed3(path: str | Path | None) -> pd.DataFrame:
     if path is None:
         return pd.DataFrame({"chrom": [], "start": [], "end": []})
     rows = []
-    with open(path, "rb") as fh:
-        opener = gzip.open if fh.read(2) == b"\x1f\x8b" else open
-    with opener(path, "rt") as fh:
+    with open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
