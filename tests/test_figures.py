@@ -123,6 +123,12 @@ def test_wilcoxon_by_hand():
     a = df[df.label == "DNABERT-6"].accuracy.to_numpy()
     b = df[df.label == "DeepBind-style"].accuracy.to_numpy()
     assert n == 5 and p == pytest.approx(stats.wilcoxon(a, b).pvalue)
+    # the from-scratch control is a comparison, never the "best DNABERT" it is compared with
+    scratch = df[df.label == "DeepBind-style"].assign(label="DNABERT-6 scratch", accuracy=b + 0.5)
+    tests = figures.wilcoxon_tests(pd.concat([df, scratch]), "accuracy")
+    assert set(tests) == {"DeepBind-style", "DNABERT-6 scratch"}
+    assert figures.model_label("dnabert_scratch", 6) == "DNABERT-6 scratch"
+    assert figures.model_label("dnabert6_scratch", None) == "DNABERT-6 scratch"
 
 
 def test_information_matrix():

@@ -196,3 +196,40 @@ def test_balanced_batches_draw_classes_equally():
     again = np.concatenate([np.asarray(b) for b in sample(0)])
     assert np.array_equal(drawn, again)  # the same epoch gives the same batches
     assert not np.array_equal(drawn, np.concatenate([np.asarray(b) for b in sample(1)]))
+
+
+def test_scratch_control_keeps_architecture_and_redraws_every_weight(tmp_path):
+    from transformers import BertForMaskedLM
+
+    pretrained = make_pretrained(tmp_path / "m", k=3, seed=5)
+    mlm = BertForMaskedLM.from_pretrained(pretrained)
+    torch.manual_seed(11)
+    warm = load_classifier(pretrained, 3, 2, 0.1)
+    torch.manual_seed(11)
+    cold = load_classifier(pretrained, 3, 2, 0.1, from_scratch=True)
+    torch.manual_seed(11)
+    cold_again = load_classifier(pretrained, 3, 2, 0.1, from_scratch=True)
+    assert cold.config.hidden_size == warm.config.hidden_size == 32
+    assert cold.config.num_hidden_layers == 2 and cold.config.vocab_size == 69
+    assert cold.config.hidden_dropout_prob == 0.1
+    assert cold.config._attn_implementation == "sdpa"
+    name = "bert.embeddings.word_embeddings.weight"
+    kept = mlm.state_dict()[name]
+    torch.testing.assert_close(warm.state_dict()[name], kept)  # pretrained: copied
+    assert not torch.allclose(cold.state_dict()[name], kept)  # scratch: drawn anew
+    for key, value in cold.state_dict().items():  # same seed, same scratch weights
+        torch.testing.assert_close(value, cold_again.state_dict()[key])
+
+
+def test_scratch_run_is_recorded_as_the_control(tmp_path):
+    pretrained = make_pretrained(tmp_path / "pretrained")
+    task = write_task_dir(tmp_path / "task", n_train=64, n_eval=32)
+    out = tmp_path / "scratch" / "seed0"
+    torch.set_num_threads(1)
+    cfg = {**FAST, "max_steps": 4, "eval_every": 2}
+    record = finetune(
+        task, pretrained, out, task="toy", k=3, seed=0, ft_cfg=cfg, device="cpu", from_scratch=True
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert record["model"] == metrics["model"] == "dnabert_scratch"
+    assert metrics["init"] == "scratch" and metrics["config"]["init"] == "scratch"

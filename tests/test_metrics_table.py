@@ -105,3 +105,19 @@ def test_write_tables(tmp_path):
     assert table["task"].tolist() == ["prom300_tata"]
     assert (out / "metrics_summary.tsv").is_file()
     assert pd.read_csv(out / "tf_wilcoxon.tsv", sep="\t").empty
+
+
+def test_scratch_controls_are_their_own_run_and_compared_with_dnabert(tmp_path):
+    root = tmp_path / "runs"
+    paths = []
+    for i, (ours, scratch) in enumerate([(0.9, 0.8), (0.85, 0.7), (0.8, 0.75)]):
+        paths.append(write_metrics(root, f"tf_E{i}", "dnabert", 6, 1, ours))
+        paths.append(write_metrics(root, f"tf_E{i}", "dnabert_scratch", 6, 1, scratch))
+    df = collect_metrics(paths)
+    assert sorted(set(df["run"])) == ["dnabert6", "dnabert6_scratch"]
+    table = tf_wilcoxon(df, ["accuracy"])
+    assert table[["dnabert", "baseline"]].values.tolist() == [["dnabert6", "dnabert6_scratch"]]
+    row = table.iloc[0]
+    assert row["n_experiments"] == 3
+    assert row["dnabert_mean"] == pytest.approx(0.85)
+    assert row["baseline_mean"] == pytest.approx(0.75)

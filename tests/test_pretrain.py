@@ -158,6 +158,8 @@ def test_pretrain_learns_and_writes_a_reloadable_model(tmp_path, fake_data_modul
     # Well above chance (1/64) on held-out sequences.
     assert metrics["chance_acc"] == pytest.approx(1 / 64)
     assert metrics["val_mlm_acc"] > 10 * metrics["chance_acc"]
+    # the reference predictors on the same masked positions are recorded beside it
+    assert 0 <= metrics["frequency_acc"] <= metrics["copy_neighbours_acc"] <= 1
     on_disk = json.loads((out / "metrics.json").read_text())
     assert on_disk["val_mlm_acc"] == pytest.approx(metrics["val_mlm_acc"])
     assert on_disk["config"]["config"] == {"demo": True} and "code_version" in on_disk

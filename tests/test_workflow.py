@@ -40,6 +40,9 @@ def test_demo_dry_run_builds_the_whole_dag(repo, tmp_path):
         "check_chromosome_names",
     ):
         assert rule in out, f"{rule} missing from the demo DAG"
+    # the from-scratch control beside every DNABERT fine-tuning run (finetune.scratch_control)
+    jobs = _job_counts(out)
+    assert jobs["finetune_scratch"] == jobs["finetune_dnabert"] > 0
 
 
 def _job_counts(text: str) -> dict[str, int]:
@@ -181,15 +184,18 @@ def _check_demo_results(out: Path, cfg: dict) -> None:
             task, "deepbind"
         )
 
+    controls = ("dnabert_scratch",) if cfg["finetune"].get("scratch_control") else ()
     expected = {
         (task, model, seed)
         for task in tasks
-        for model in ("dnabert", paper_baseline(task))
+        for model in ("dnabert", *controls, paper_baseline(task))
         for seed in cfg.get("seeds", [42])
     }
     got = set(zip(table["task"], table["model"], table["seed"], strict=True))
     assert got == expected, (sorted(expected - got), sorted(got - expected))
-    assert (table.loc[table["model"] == "dnabert", "k"] == 6).all()
+    assert controls, "the demo runs the from-scratch control beside every DNABERT run"
+    assert (table.loc[table["model"].isin(["dnabert", *controls]), "k"] == 6).all()
+    assert set(table.loc[table["model"] == "dnabert_scratch", "run"]) == {"dnabert6_scratch"}
     # each fine-tuning run trained with its own task's settings (finetune.task_overrides)
     for task in tasks:
         record = json.loads(

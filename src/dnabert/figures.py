@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -69,16 +70,25 @@ def read_metrics(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def model_label(model: str, k) -> str:
-    """Display name: ``DNABERT-{k}`` for DNABERT rows, the baseline's name otherwise."""
+    """Display name: ``DNABERT-{k}`` for DNABERT rows, ``DNABERT-{k} scratch`` for their
+    from-scratch controls (also from a run name such as ``dnabert6_scratch``), the baseline's
+    name otherwise."""
     if model == "dnabert":
         return f"DNABERT-{int(k)}" if pd.notna(k) else "DNABERT"
+    if model == "dnabert_scratch":
+        return f"DNABERT-{int(k)} scratch" if pd.notna(k) else "DNABERT scratch"
+    run = re.fullmatch(r"dnabert(\d)(_scratch)?", str(model))
+    if run:
+        return f"DNABERT-{run[1]}" + (" scratch" if run[2] else "")
     return BASELINE_LABELS.get(model, str(model))
 
 
 def _model_order(df: pd.DataFrame) -> list[tuple[str, str]]:
-    """``(label, model)`` pairs: DNABERT-k by k first, then baselines by name."""
+    """``(label, model)`` pairs: DNABERT-k by k first, then the from-scratch controls by k, then
+    baselines by name."""
     pairs = df[["label", "model", "k"]].drop_duplicates()
-    pairs = pairs.assign(base=pairs["model"] != "dnabert").sort_values(["base", "k", "label"])
+    rank = pairs["model"].map({"dnabert": 0, "dnabert_scratch": 1}).fillna(2)
+    pairs = pairs.assign(base=rank).sort_values(["base", "k", "label"])
     return list(zip(pairs["label"], pairs["model"], strict=True))
 
 
@@ -90,8 +100,15 @@ def summarise(df: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def run_dir(results: Path, row) -> Path:
     """Directory of one run (metrics.json, predictions.tsv) from its metrics row."""
-    if row.model == "dnabert":
-        return results / "finetune" / row.task / f"dnabert{int(row.k)}" / f"seed{int(row.seed)}"
+    if row.model in ("dnabert", "dnabert_scratch"):
+        suffix = "_scratch" if row.model == "dnabert_scratch" else ""
+        return (
+            results
+            / "finetune"
+            / row.task
+            / f"dnabert{int(row.k)}{suffix}"
+            / f"seed{int(row.seed)}"
+        )
     return results / "baselines" / row.task / row.model / f"seed{int(row.seed)}"
 
 
@@ -161,7 +178,7 @@ def figure_prom300(df: pd.DataFrame, results: Path, config=None):
         df,
         panels,
         ["accuracy", "f1", "mcc"],
-        ["dnabert", "deepromoter"],
+        ["dnabert", "dnabert_scratch", "deepromoter"],
         "Prom-300: DNABERT vs DeePromoter",
     )
 
@@ -172,7 +189,7 @@ def figure_promscan(df: pd.DataFrame, results: Path, config=None):
         df,
         [("promscan", "Prom-scan (1001 bp windows)")],
         ["f1", "mcc"],
-        ["dnabert", "promid"],
+        ["dnabert", "dnabert_scratch", "promid"],
         "Prom-scan: DNABERT vs PromID-style",
     )
 
@@ -184,7 +201,7 @@ def figure_splice(df: pd.DataFrame, results: Path, config=None):
         df,
         panels,
         ["accuracy", "f1", "mcc"],
-        ["dnabert", "splicefinder"],
+        ["dnabert", "dnabert_scratch", "splicefinder"],
         "Splice sites: DNABERT vs SpliceFinder",
     )
 
@@ -268,13 +285,14 @@ def read_wilcoxon(path: Path) -> pd.DataFrame | None:
 
 
 def wilcoxon_tests(tf: pd.DataFrame, metric: str) -> dict[str, tuple[float, int]]:
-    """Paired two-sided Wilcoxon signed-rank p-value of the best DNABERT vs each baseline.
+    """Paired two-sided Wilcoxon signed-rank p-value of the best pretrained DNABERT vs each other
+    model (baselines and from-scratch controls).
 
     Pairs are the experiments both models ran (values averaged over seeds). Returns
     ``{baseline label: (p, n_experiments)}``; p is nan with fewer than 2 pairs or all ties.
     """
     per = tf.groupby(["label", "task"])[metric].mean().unstack("label")
-    dnabert = [c for c in per.columns if c.startswith("DNABERT")]
+    dnabert = [c for c in per.columns if c.startswith("DNABERT") and not c.endswith(" scratch")]
     out: dict[str, tuple[float, int]] = {}
     if not dnabert:
         return out

@@ -248,14 +248,23 @@ def predict(
     return aggregate(probs, owner, len(ids), aggregate_how)
 
 
-def load_classifier(pretrained_dir: str | os.PathLike, k: int, num_labels: int, dropout: float):
+def load_classifier(
+    pretrained_dir: str | os.PathLike,
+    k: int,
+    num_labels: int,
+    dropout: float,
+    *,
+    from_scratch: bool = False,
+):
     """``BertForSequenceClassification`` from a Hugging Face directory (MLM or classifier).
 
     The vocabulary size must be ``4**k + 5`` (else ValueError naming the directory); a missing
     directory or ``config.json`` raises FileNotFoundError. The classification head (and the pooler,
     absent from MLM checkpoints) start from the model's initializer under the current torch seed.
+    ``from_scratch``: only the directory's ``config.json`` is used; every weight starts from the
+    initializer under the current torch seed (the from-scratch control of a pretrained model).
     """
-    from transformers import BertForSequenceClassification
+    from transformers import BertConfig, BertForSequenceClassification
 
     from dnabert.tokenizer import check_model_k
 
@@ -265,15 +274,21 @@ def load_classifier(pretrained_dir: str | os.PathLike, k: int, num_labels: int, 
 
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # "newly initialized classifier" is expected here
+    overrides = {
+        "num_labels": num_labels,
+        "hidden_dropout_prob": dropout,
+        "attention_probs_dropout_prob": dropout,
+        "classifier_dropout": dropout,
+    }
     try:
-        model = BertForSequenceClassification.from_pretrained(
-            path,
-            num_labels=num_labels,
-            attn_implementation="sdpa",
-            hidden_dropout_prob=dropout,
-            attention_probs_dropout_prob=dropout,
-            classifier_dropout=dropout,
-        )
+        if from_scratch:
+            config = BertConfig.from_pretrained(path, **overrides)
+            config._attn_implementation = "sdpa"
+            model = BertForSequenceClassification(config)
+        else:
+            model = BertForSequenceClassification.from_pretrained(
+                path, attn_implementation="sdpa", **overrides
+            )
     finally:
         hf_logging.set_verbosity(verbosity)
     return model
@@ -292,8 +307,13 @@ def finetune(
     max_length: int = 512,
     device: str = "auto",
     work_dir: str | os.PathLike | None = None,
+    from_scratch: bool = False,
 ) -> dict:
     """Fine-tune on ``task_dir`` and write ``out_dir`` (see the module docstring).
+
+    ``from_scratch``: the from-scratch control; the architecture of ``pretrained_dir`` from random
+    weights (seeded), trained with the same splits, loop and budget; recorded as model
+    ``dnabert_scratch``.
 
     ``ft_cfg`` holds ``finetune`` config keys (schema defaults fill gaps; its ``task_overrides``
     entry for ``task`` applies, see :func:`dnabert.config.task_settings`); ``config`` is the whole
@@ -321,7 +341,7 @@ def finetune(
             )
 
     torch.manual_seed(seed)  # the new classification head's initial weights
-    model = load_classifier(pretrained_dir, k, n_classes, c["dropout"])
+    model = load_classifier(pretrained_dir, k, n_classes, c["dropout"], from_scratch=from_scratch)
     max_length = min(max_length, model.config.max_position_embeddings)
     steps_per_epoch = max(1, math.ceil(len(train_set) / c["batch_size"]))
     max_steps = c["max_steps"] or steps_per_epoch * c["epochs"]
@@ -358,7 +378,14 @@ def finetune(
         metrics = compute_metrics(dev_set.labels, probs)
         return {name: v for name, v in metrics.items() if name != "n_test"}
 
-    run_config = {"task": task, "k": k, "seed": seed, "finetune": c, "config": config}
+    run_config = {
+        "task": task,
+        "k": k,
+        "seed": seed,
+        "init": "scratch" if from_scratch else "pretrained",
+        "finetune": c,
+        "config": config,
+    }
     sampler = balanced_batches(train_set.labels, cfg.batch_size, seed) if c["balance"] else None
     result = train(
         model,
@@ -392,6 +419,7 @@ def finetune(
     best = result["best"] or {}
     extra = {
         "pretrained": str(pretrained_dir),
+        "init": "scratch" if from_scratch else "pretrained",
         "n_classes": n_classes,
         "n_train": len(train_set),
         "n_dev": len(dev_set),
@@ -420,7 +448,7 @@ def finetune(
     record = write_run(
         out_dir,
         task=task,
-        model="dnabert",
+        model="dnabert_scratch" if from_scratch else "dnabert",
         k=k,
         seed=seed,
         labels=test_set.labels,
@@ -431,8 +459,9 @@ def finetune(
     )
     shutil.rmtree(work_dir, ignore_errors=True)
     log.info(
-        "%s dnabert%d seed %d: test accuracy %.4f, MCC %.4f (best dev %s %.4f at step %s)",
+        "%s %s%d seed %d: test accuracy %.4f, MCC %.4f (best dev %s %.4f at step %s)",
         task,
+        "dnabert_scratch" if from_scratch else "dnabert",
         k,
         seed,
         record["accuracy"],

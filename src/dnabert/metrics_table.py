@@ -28,7 +28,14 @@ WILCOXON_METRICS = ("accuracy", "f1")
 
 
 def _run_name(model: str, k) -> str:
-    return f"{model}{int(k)}" if model == "dnabert" and k is not None else model
+    """``dnabert{k}``, ``dnabert{k}_scratch`` (the from-scratch control) or the baseline name."""
+    if k is None or pd.isna(k):
+        return model
+    if model == "dnabert":
+        return f"dnabert{int(k)}"
+    if model == "dnabert_scratch":
+        return f"dnabert{int(k)}_scratch"
+    return model
 
 
 def collect_metrics(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:

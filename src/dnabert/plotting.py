@@ -42,12 +42,13 @@ STYLE = {
 # Colour per model family (colour-blind safe, Okabe-Ito); DNABERT-k variants get shades.
 MODEL_COLOURS = {
     "dnabert": "#0072B2",
+    "dnabert_scratch": "#56B4E9",  # lighter blue: the same architecture without pretraining
     "deepromoter": "#E69F00",
     "promid": "#009E73",
     "splicefinder": "#D55E00",
     "deepbind": "#CC79A7",
 }
-OTHER_COLOURS = ["#56B4E9", "#F0E442", "#999999", "#000000"]
+OTHER_COLOURS = ["#F0E442", "#999999", "#000000", "#882255"]
 PNG_METADATA = {"Software": None}
 PDF_METADATA = {"Creator": None, "Producer": "dnabert", "CreationDate": None}
 BASE_COLOURS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}

@@ -432,6 +432,8 @@ CUSTOM_TASKS = config["custom_tasks"]
 # Matches only the configured custom task names ("(?!)" never matches: no custom tasks).
 CUSTOM_TASK_PATTERN = "|".join(re.escape(name) for name in CUSTOM_TASKS) or "(?!)"
 FINETUNE_RUN = "results/finetune/{task}/dnabert{k}/seed{seed}"
+# the from-scratch control of a run (finetune.scratch_control): same architecture, random weights
+SCRATCH_RUN = "results/finetune/{task}/dnabert{k}_scratch/seed{seed}"
 
 
 def get_custom_task_files(wildcards):
@@ -469,12 +471,19 @@ def get_finetune_tasks(with_tf=False):
 
 
 def _finetune_metrics(tasks):
-    return expand(
-        f"{FINETUNE_RUN}/metrics.json",
-        task=tasks,
-        k=config["tokenize"]["k"],
-        seed=config["seeds"],
-    )
+    """metrics.json of the DNABERT runs of ``tasks`` and, with finetune.scratch_control, of
+    their from-scratch controls."""
+    runs = [FINETUNE_RUN] + ([SCRATCH_RUN] if config["finetune"]["scratch_control"] else [])
+    return [
+        path
+        for run in runs
+        for path in expand(
+            f"{run}/metrics.json",
+            task=tasks,
+            k=config["tokenize"]["k"],
+            seed=config["seeds"],
+        )
+    ]
 
 
 def get_finetune_targets(wildcards):

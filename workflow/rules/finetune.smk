@@ -58,8 +58,26 @@ rule finetune_dnabert:
     params:
         finetune=get_finetune_settings,
         max_length=config["tokenize"]["max_length"],
+        from_scratch=False,
     script:
         "../scripts/finetune_dnabert.py"
+
+
+# The from-scratch control (finetune.scratch_control): the pretrained model's architecture
+# (its config.json) from random weights, same splits, loop, budget and seed.
+use rule finetune_dnabert as finetune_scratch with:
+    output:
+        metrics=f"{SCRATCH_RUN}/metrics.json",
+        predictions=f"{SCRATCH_RUN}/predictions.tsv",
+        model=directory(f"{SCRATCH_RUN}/model"),
+    log:
+        "logs/finetune/{task}/dnabert{k}_scratch/seed{seed}.log",
+    benchmark:
+        "benchmarks/finetune/{task}/dnabert{k}_scratch/seed{seed}.tsv"
+    params:
+        finetune=get_finetune_settings,
+        max_length=config["tokenize"]["max_length"],
+        from_scratch=True,
 
 
 rule collect_metrics:

@@ -1,4 +1,5 @@
-"""Snakemake adapter: fine-tune DNABERT-k on one task and seed (dnabert.finetune.finetune)."""
+"""Snakemake adapter: fine-tune DNABERT-k on one task and seed (dnabert.finetune.finetune), or
+its from-scratch control (params.from_scratch)."""
 
 import logging
 from pathlib import Path
@@ -25,4 +26,5 @@ finetune(
     ft_cfg=dict(snakemake.params.finetune),
     config=snakemake.config,
     max_length=snakemake.params.max_length,
+    from_scratch=bool(snakemake.params.from_scratch),
 )
