@@ -25,6 +25,99 @@ class GenomeError(ValueError):
     """Inputs disagree with the genome (file, record and expectation are named)."""
 
 
+class StaleIndexError(GenomeError):
+    """A FASTA's ``.fai`` no longer describes it (the FASTA changed after indexing)."""
+
+
+def _stale(fasta, fai, cause: str) -> StaleIndexError:
+    return StaleIndexError(
+        f"{fasta}: its index {fai} is stale: {cause}; the FASTA changed after it was indexed. "
+        f"Re-index: delete {fai} and rerun index_genome (or `dnabert index-genome {fasta}`)"
+    )
+
+
+def check_fasta_index(fasta: str | os.PathLike) -> None:
+    """Raise :class:`StaleIndexError` when ``{fasta}.fai`` no longer describes ``fasta``.
+
+    A missing index is fine (pysam builds one). For a plain-text FASTA every ``.fai`` entry is
+    checked against the file: the record's header line ends right before its sequence offset,
+    and its sequence (length and line layout from the index) ends where the next record or the
+    file ends (one seek and a short read per record: milliseconds for hg38). A bgzip FASTA's
+    offsets are in uncompressed bytes, so there only the times are compared (an index older than
+    its FASTA is stale).
+    """
+    fasta = Path(fasta)
+    fai = Path(f"{fasta}.fai")
+    if not fai.exists():
+        return
+    if is_gzip(fasta):
+        if fai.stat().st_mtime_ns < fasta.stat().st_mtime_ns:
+            raise _stale(fasta, fai, f"{fai} is older than {fasta}")
+        return
+    entries = []
+    with open(fai) as fh:
+        for lineno, line in enumerate(fh, 1):
+            f = line.rstrip("\n").split("\t")
+            try:
+                entries.append((f[0], int(f[1]), int(f[2]), int(f[3]), int(f[4])))
+            except (IndexError, ValueError):
+                raise GenomeError(
+                    f"{fai}:{lineno}: expected 'name<TAB>length<TAB>offset<TAB>linebases<TAB>"
+                    f"linewidth', got {line!r}; delete {fai} to re-index {fasta}"
+                ) from None
+    size = fasta.stat().st_size
+    with open(fasta, "rb") as fh:
+        for i, (name, length, offset, bases, width) in enumerate(entries):
+            fh.seek(max(0, offset - 4096))
+            before = fh.read(offset - max(0, offset - 4096))
+            header = before[:-1].rsplit(b"\n", 1)[-1] if before.endswith(b"\n") else b""
+            if _header_name(header[1:]) != name or not header.startswith(b">"):
+                raise _stale(
+                    fasta, fai, f"record {name!r} is indexed at byte {offset}, but no '>{name}' "
+                    "header line ends there"
+                )  # fmt: skip
+            full, rem = divmod(length, bases) if bases else (0, 0)
+            end = offset + full * width + (rem + width - bases if rem else 0)
+            last = i == len(entries) - 1
+            fh.seek(end)
+            after = fh.read(1 << 16 if last else 1)
+            if last:
+                fits = end - (width - bases) <= size and not after.strip()
+            else:
+                fits = after in (b">", b"\n", b"\r", b" ")
+            if not fits or (end > size and not last):
+                raise _stale(
+                    fasta, fai, f"record {name!r} holds {length} bp in the index, but its "
+                    f"sequence in {fasta.name} does not end where that length says (byte {end})"
+                )  # fmt: skip
+
+
+def open_fasta(fasta: str | os.PathLike) -> pysam.FastaFile:
+    """Open an indexed FASTA with :mod:`pysam` after :func:`check_fasta_index`; every reader
+    of the genome opens it here, so a stale index is named instead of surfacing as htslib's
+    ``failure when retrieving sequence``."""
+    check_fasta_index(fasta)
+    try:
+        return pysam.FastaFile(str(fasta))
+    except (OSError, ValueError) as exc:
+        raise GenomeError(f"{fasta}: cannot be opened as an indexed FASTA: {exc}") from exc
+
+
+def fetch_sequence(
+    fa: pysam.FastaFile, chrom: str, start: int | None = None, end: int | None = None
+) -> str:
+    """``fa.fetch(chrom, start, end)`` whose failure names the FASTA, its index and the record."""
+    try:
+        return fa.fetch(chrom, start, end)
+    except (OSError, ValueError) as exc:
+        fasta = fa.filename.decode()
+        where = chrom if start is None else f"{chrom}:{start}-{end}"
+        raise GenomeError(
+            f"{fasta}: cannot read {where} ({exc}); if {fasta} changed after it was indexed, "
+            f"re-index it: delete {fasta}.fai and rerun index_genome"
+        ) from exc
+
+
 def index_genome(
     fasta: str | os.PathLike,
     sizes_path: str | os.PathLike,

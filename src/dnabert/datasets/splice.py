@@ -57,7 +57,9 @@ import pandas as pd
 import pysam
 from tqdm import tqdm
 
-from dnabert.seq import clean_sequence, reverse_complement
+from dnabert.datasets.windows import fetch_window as fetch_plus_strand
+from dnabert.genome import open_fasta
+from dnabert.seq import reverse_complement
 from dnabert.textio import open_text
 
 log = logging.getLogger(__name__)
@@ -182,8 +184,7 @@ def fetch_window(
     The caller checks the window lies inside the chromosome.
     """
     start, end = window_interval(junction, window)
-    raw = fasta.fetch(chrom, start, end)
-    seq = clean_sequence(raw, f"{fasta.filename.decode()}:{chrom}:{start}-{end}")
+    seq = fetch_plus_strand(fasta, chrom, start, end)
     return (reverse_complement(seq) if strand == "-" else seq), start, end
 
 
@@ -269,7 +270,7 @@ def build_splice(
         raise ValueError(f"decoy_fraction must be in [0, 1], got {decoy_fraction}")
     centre = window // 2
     transcripts = read_gtf_transcripts(gtf)
-    fa = pysam.FastaFile(str(fasta))
+    fa = open_fasta(fasta)
     sizes = dict(zip(fa.references, fa.lengths, strict=True))
     allowed = set(canonical) if canonical is not None else set(sizes)
     stats: dict = {
