@@ -8,7 +8,6 @@ used by other inputs with the genome's and explains a ``chr1`` versus ``1`` mism
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from collections import Counter
@@ -18,7 +17,7 @@ from pathlib import Path
 import pysam
 
 from dnabert.provenance import atomic_path
-from dnabert.textio import is_gzip, open_text
+from dnabert.textio import is_gzip, open_bytes, open_text
 
 
 class GenomeError(ValueError):
@@ -133,36 +132,45 @@ def index_genome(
     """
     fasta = Path(fasta)
     fai = Path(str(fasta) + ".fai")
-    check_unique_names(fasta)  # before anything is written
-    with atomic_path(fai) as tmp:
+    try:  # every argument is checked before anything is written
+        pattern = re.compile(canonical_pattern)
+    except re.error as exc:
+        raise GenomeError(
+            f"canonical pattern {canonical_pattern!r} is not a valid regular expression ({exc}); "
+            f"nothing was written for {fasta}"
+        ) from None
+    check_unique_names(fasta)
+    # the three outputs are renamed into place together, after every check passed
+    with (
+        atomic_path(fai) as tmp_fai,
+        atomic_path(sizes_path) as tmp_sizes,
+        atomic_path(canonical_path) as tmp_canonical,
+    ):
         try:
-            pysam.faidx(str(fasta), "--fai-idx", str(tmp))
+            pysam.faidx(str(fasta), "--fai-idx", str(tmp_fai))
         except pysam.SamtoolsError as exc:
             raise GenomeError(f"{fasta}: cannot be indexed as FASTA: {exc}") from exc
-    sizes = read_fai(fai)
-    if not sizes:
-        raise GenomeError(f"{fasta}: no sequences found")
-    with atomic_path(sizes_path) as tmp:
-        tmp.write_text("".join(f"{name}\t{length}\n" for name, length in sizes.items()))
-    chromosomes = list(chromosomes)
-    if chromosomes:
-        missing = [c for c in chromosomes if c not in sizes]
-        if missing:
-            raise GenomeError(
-                f"genome.chromosomes lists {missing} but {fasta} has no such sequences "
-                f"(it has e.g. {list(sizes)[:5]})"
-            )
-        canonical = chromosomes
-    else:
-        pattern = re.compile(canonical_pattern)
-        canonical = [name for name in sizes if pattern.search(name)]
-        if not canonical:
-            raise GenomeError(
-                f"{fasta}: no sequence name matches genome.canonical_pattern "
-                f"{canonical_pattern!r} (names are e.g. {list(sizes)[:5]})"
-            )
-    with atomic_path(canonical_path) as tmp:
-        tmp.write_text("".join(f"{name}\n" for name in canonical))
+        sizes = read_fai(tmp_fai)
+        if not sizes:
+            raise GenomeError(f"{fasta}: no sequences found")
+        chromosomes = list(chromosomes)
+        if chromosomes:
+            missing = [c for c in chromosomes if c not in sizes]
+            if missing:
+                raise GenomeError(
+                    f"genome.chromosomes lists {missing} but {fasta} has no such sequences "
+                    f"(it has e.g. {list(sizes)[:5]})"
+                )
+            canonical = chromosomes
+        else:
+            canonical = [name for name in sizes if pattern.search(name)]
+            if not canonical:
+                raise GenomeError(
+                    f"{fasta}: no sequence name matches genome.canonical_pattern "
+                    f"{canonical_pattern!r} (names are e.g. {list(sizes)[:5]})"
+                )
+        tmp_sizes.write_text("".join(f"{name}\t{length}\n" for name, length in sizes.items()))
+        tmp_canonical.write_text("".join(f"{name}\n" for name in canonical))
     return canonical
 
 
@@ -170,10 +178,9 @@ def fasta_record_names(fasta: str | os.PathLike, chunk_size: int = 1 << 24) -> l
     """Names (first word after ``>``) of every record of a FASTA (plain or gzip/bgzip), in order,
     repeats included. Reads the file in ``chunk_size`` blocks with no per-line Python loop (hg38:
     seconds), so index_genome can refuse a FASTA that htslib would silently index wrongly."""
-    opener = gzip.open if is_gzip(fasta) else open
     names: list[str] = []
     carry = b"\n"  # as if a newline preceded the file: a '>' on its first byte is a header
-    with opener(fasta, "rb") as fh:
+    with open_bytes(fasta) as fh:
         while chunk := fh.read(chunk_size):
             buf, start, pending = carry + chunk, 0, None
             while (i := buf.find(b"\n>", start)) >= 0:
@@ -247,15 +254,12 @@ def read_chrom_names(path: str | os.PathLike) -> set[str]:
     accepted. Streams the file, so a GENCODE GTF (about 1.5 GB) costs seconds and little memory.
     """
     names: set[str] = set()
-    try:
-        with open_text(path) as fh:
-            for line in fh:
-                if line.startswith(("#", "track", "browser")) or not line.strip():
-                    continue
-                first = line.split("\t", 1)[0] if "\t" in line else line.split(None, 1)[0]
-                names.add(first.strip())
-    except (EOFError, OSError, UnicodeDecodeError) as exc:
-        raise GenomeError(f"{path}: cannot be read as a text interval file: {exc}") from exc
+    with open_text(path) as fh:
+        for line in fh:
+            if line.startswith(("#", "track", "browser")) or not line.strip():
+                continue
+            first = line.split("\t", 1)[0] if "\t" in line else line.split(None, 1)[0]
+            names.add(first.strip())
     return names
 
 

@@ -56,7 +56,7 @@ def genic_regions(
     allowed = set(canonical) if canonical is not None else set(sizes)
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
     junctions: dict[str, list[int]] = {}
-    for tx in read_gtf_transcripts(gtf).values():
+    for tx in read_gtf_transcripts(gtf, sizes).values():
         for _, junction, _ in splice_junctions(tx):
             junctions.setdefault(tx.chrom, []).append(junction)
         if tx.chrom not in sizes or tx.chrom not in allowed:
