@@ -111,6 +111,10 @@ class World:
         return ["build-tf", "--peaks", str(peaks or self.peaks), "--fasta", str(self.fasta),
                 "--out", str(self.out)]  # fmt: skip
 
+    def corpus(self) -> list[str]:
+        return ["build-corpus", "--fasta", str(self.fasta), "--out-dir", str(self.out), "--k", "3",
+                "--coverage", "1", "--val-region-bp", "2000", "--val-fraction", "0.1"]  # fmt: skip
+
     def import_task(self, name: str = "mytask") -> list[str]:
         c = self.custom
         return ["import-task", "--name", name, "--train", str(c["train"]), "--dev",
@@ -185,6 +189,9 @@ ROWS = [
     Row("letter_promscan", _letter("promscan"), LETTER),
     Row("letter_splice", _letter("splice"), LETTER),
     Row("letter_tf", _letter("tf"), LETTER),
+    Row("letter_corpus", _letter("corpus"), LETTER),
+    Row("stale_fai_corpus", lambda w: (_stale_fai(w), w.corpus())[1],
+        ["{root}/g.fa: its index {root}/g.fa.fai is stale"]),
     # the genome and its index
     Row("fasta_repeated_record_name",
         lambda w: [*["index-genome", str(w.write("d.fa", ">chr1\nACGT\n>chr2\nAC\n>chr1\nGG\n"))]],
@@ -296,10 +303,10 @@ def test_bad_input(row: Row, tmp_path, caplog, monkeypatch):
 def test_the_world_is_valid_for_every_entry_point(tmp_path):
     """The rows fail because of what they break, not because the world itself is broken."""
     w = World(tmp_path)
-    for args in (w.splice(), w.tf(), w.import_task(), w.promscan()):
+    for args in (w.splice(), w.tf(), w.import_task(), w.promscan(), w.corpus()):
         shutil.rmtree(w.out, ignore_errors=True)
         assert main(args) == 0, args
-        assert (w.out / "summary.json").exists()
+        assert (w.out / "summary.json").exists(), args
 
 
 def test_table_is_large_enough():

@@ -118,12 +118,14 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[Pa
     its filesystem) whose entries then replace ``path``'s entries one by one, old entries not
     rewritten being removed: ``path`` itself is never removed or renamed, so it may be a
     symlink to scratch space or a mount point. On any exception the temporary is removed and
-    ``path`` is left untouched. ``No space left on device`` (and over quota) errors name ``path``.
+    ``path`` is left untouched, and folders made for it are removed again when empty.
+    ``No space left on device`` (and over quota) errors name ``path``.
     """
     path = Path(path)
     if path.is_symlink() and not path.exists():  # a link to a scratch folder not made yet
         path.resolve().mkdir(parents=True, exist_ok=True)
     in_place = is_dir and path.is_dir()
+    created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
     if not in_place:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -148,6 +150,9 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[Pa
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
+        for d in created:  # the folders made for this output, deepest first, when still empty
+            with contextlib.suppress(OSError):
+                d.rmdir()
         if isinstance(exc, OSError) and exc.errno in _FULL:
             raise _named_full(exc, path) from exc
         raise
