@@ -49,6 +49,18 @@ def check_fasta_index(fasta: str | os.PathLike) -> None:
     fai = Path(f"{fasta}.fai")
     if not fai.exists():
         return
+    st, st_fai = fasta.stat(), fai.stat()
+    key = (str(fasta.resolve()), st.st_mtime_ns, st.st_size, st_fai.st_mtime_ns, st_fai.st_size)
+    if key in _CHECKED_INDEXES:  # builders open one FASTA many times; check it once
+        return
+    _check_fasta_index(fasta, fai)
+    _CHECKED_INDEXES.add(key)
+
+
+_CHECKED_INDEXES: set[tuple] = set()
+
+
+def _check_fasta_index(fasta: Path, fai: Path) -> None:
     if is_gzip(fasta):
         if fai.stat().st_mtime_ns < fasta.stat().st_mtime_ns:
             raise _stale(fasta, fai, f"{fai} is older than {fasta}")
