@@ -193,3 +193,18 @@ def test_config_schema_fills_custom_task_defaults():
     assert cfg["finetune"]["lr"] == 2e-4 and cfg["finetune"]["init_from"] is None
     with pytest.raises(ConfigError, match="custom_tasks.t1.*'test' is a required property"):
         validate_config({**base, "custom_tasks": {"t1": {"train": "a", "dev": "b"}}})
+
+
+def test_one_task_name_rule_for_import_task_and_the_config(repo):
+    import yaml
+
+    from dnabert.datasets.custom import TASK_NAME_PATTERN, check_task_name
+
+    schema = yaml.safe_load((repo / "workflow/schemas/config.schema.yaml").read_text())
+    custom = schema["properties"]["custom_tasks"]["propertyNames"]["pattern"]
+    overrides = schema["properties"]["finetune"]["properties"]["task_overrides"]
+    assert custom == overrides["propertyNames"]["pattern"] == TASK_NAME_PATTERN
+    for bad in ("my/task", "../x", "-x", "a b", ""):
+        with pytest.raises(ValueError, match="not a valid task name"):
+            check_task_name(bad)
+    check_task_name("my_task.v2-b")

@@ -101,3 +101,18 @@ def test_repeated_record_name_stops_indexing_before_any_output(tmp_path):
                        r"record \('chr1' x2\)"):  # fmt: skip
         index_genome(fa, sizes, canonical)
     assert not (tmp_path / "dup.fa.fai").exists() and not sizes.exists() and not canonical.exists()
+
+
+def test_fasta_index_check_accepts_valid_layouts_and_names_a_stale_one(tmp_path):
+    import pysam
+
+    from dnabert.genome import StaleIndexError, check_fasta_index
+
+    fa = tmp_path / "l.fa"
+    # a header over 4 KiB, multi-line records, CRLF, no final newline
+    fa.write_bytes(b">a " + b"x" * 5000 + b"\nACGTACGT\nAC\n>b\r\nACGT\r\nAA\r\n>c\nACG")
+    pysam.faidx(str(fa))
+    check_fasta_index(fa)
+    fa.write_bytes(fa.read_bytes() + b"TT\n")  # record c grew after indexing
+    with pytest.raises(StaleIndexError, match=r"l\.fa\.fai is stale: record 'c' holds 3 bp"):
+        check_fasta_index(fa)

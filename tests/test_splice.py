@@ -183,5 +183,5 @@ def test_unknown_chromosome_counted_and_bad_letter_raises(tmp_path):
     assert (df[df.label == 1].sequence.str[100:102] == "GT").all()
     fa.write_text(">c\n" + seq[:450] + "R" + seq[451:] + "\n")
     (tmp_path / "g.fa.fai").unlink()
-    with pytest.raises(ValueError, match=r"c:400-600: invalid letter 'R'"):
+    with pytest.raises(ValueError, match=r"g\.fa: record c: invalid letter 'R' at position 450"):
         build_splice(fa, gtf, window=200, n_nonsplice=0)

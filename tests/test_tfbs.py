@@ -197,5 +197,7 @@ def test_bad_letter_names_file(small_genome, tmp_path):
     fa, peaks, chroms = small_genome
     bad = tmp_path / "bad.fa"
     bad.write_text(">chr1\n" + chroms["chr1"][:1100] + "X" + chroms["chr1"][1101:] + "\n")
-    with pytest.raises(ValueError, match=r"p\.narrowPeak\.gz:chr1:1100-1201: invalid letter 'X'"):
+    with pytest.raises(
+        ValueError, match=r"bad\.fa: record chr1: invalid letter 'X' at position 1100"
+    ):
         build_tf_task(peaks, bad, canonical=["chr1"])

@@ -276,7 +276,7 @@ def build_corpus(
     ``coverage >= cut_passes``). ``config`` is stored in the summary as provenance.
     ``progress=None`` shows a tqdm bar only on a terminal.
     """
-    import pysam
+    from dnabert.genome import fetch_sequence, open_fasta  # pysam: only this step needs it
 
     if n_policy not in ("split", "delete"):
         raise ValueError(f"n_policy must be 'split' or 'delete', got {n_policy!r}")
@@ -306,7 +306,7 @@ def build_corpus(
     )
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
-    with pysam.FastaFile(str(fasta)) as fa:
+    with open_fasta(fasta) as fa:
         names = select_chromosomes(fa.references, chromosomes, canonical_pattern)
         if not names:
             raise ValueError(f"{fasta}: no chromosomes selected (pattern {canonical_pattern!r})")
@@ -333,7 +333,9 @@ def build_corpus(
                 )
             )
             for chrom in names:
-                raw = np.frombuffer(fa.fetch(chrom).encode("ascii", "replace"), dtype=np.uint8)
+                raw = np.frombuffer(
+                    fetch_sequence(fa, chrom).encode("ascii", "replace"), dtype=np.uint8
+                )
                 is_n = _CODE[raw] == 4
                 n_bases = int(is_n.sum())
                 if n_policy == "delete":
@@ -342,7 +344,7 @@ def build_corpus(
                 else:
                     segments = _n_free_segments(is_n)
                 del is_n
-                ids = encode(raw, k, record=f"{fasta}: {chrom}")
+                ids = encode(raw, k, record=f"{fasta}: record {chrom}")
                 del raw
                 min_bp = min_tokens + k - 1
                 u_start, u_end, u_region = _units(segments, val_region_bp, min_bp)

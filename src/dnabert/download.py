@@ -25,6 +25,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -180,8 +181,15 @@ def fetch(
     retries: int = 3,
     timeout: float = 60.0,
     base_dir: str | os.PathLike | None = None,
+    validate: Callable[[Path], object] | None = None,
 ) -> Path:
     """Download ``url`` to ``dest``, verified and atomic; return ``dest``.
+
+    ``validate`` (optional) is called with the complete temporary file before it is renamed
+    onto ``dest``: a reader that parses the file to its end (say ``read_narrowpeak``, which also
+    decodes gzip to its end marker). Its error becomes a :class:`DownloadError` naming ``url``
+    and ``dest``, and nothing is written: with no checksum configured, this is what stops a
+    truncated or malformed file from becoming a finished output.
 
     ``gunzip``: ``None`` (default) decompresses when the data is gzip and ``dest`` does not end
     in ``.gz``; ``True`` requires gzip; ``False`` stores the bytes as served. Checksums apply to
@@ -208,6 +216,14 @@ def fetch(
                 f"{url}: {expected[0]} mismatch: expected {expected[1]}, got {digest} "
                 f"({size} bytes); nothing was written to {dest}"
             )
+        if validate is not None:
+            try:
+                validate(tmp)
+            except (ValueError, OSError) as exc:
+                why = str(exc).replace(str(tmp), str(dest))
+                raise DownloadError(
+                    f"{url}: the file fails its check: {why}; nothing was written to {dest}"
+                ) from exc
         log.info(
             "%s -> %s (%d bytes%s)",
             url,

@@ -8,7 +8,6 @@ used by other inputs with the genome's and explains a ``chr1`` versus ``1`` mism
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from collections import Counter
@@ -18,11 +17,119 @@ from pathlib import Path
 import pysam
 
 from dnabert.provenance import atomic_path
-from dnabert.textio import is_gzip, open_text
+from dnabert.textio import is_gzip, open_bytes, open_text
 
 
 class GenomeError(ValueError):
     """Inputs disagree with the genome (file, record and expectation are named)."""
+
+
+class StaleIndexError(GenomeError):
+    """A FASTA's ``.fai`` no longer describes it (the FASTA changed after indexing)."""
+
+
+def _stale(fasta, fai, cause: str) -> StaleIndexError:
+    return StaleIndexError(
+        f"{fasta}: its index {fai} is stale: {cause}; the FASTA changed after it was indexed. "
+        f"Re-index: delete {fai} and rerun index_genome (or `dnabert index-genome {fasta}`)"
+    )
+
+
+def check_fasta_index(fasta: str | os.PathLike) -> None:
+    """Raise :class:`StaleIndexError` when ``{fasta}.fai`` no longer describes ``fasta``.
+
+    A missing index is fine (pysam builds one). For a plain-text FASTA every ``.fai`` entry is
+    checked against the file: the record's header line ends right before its sequence offset,
+    and its sequence (length and line layout from the index) ends where the next record or the
+    file ends (one seek and a short read per record: milliseconds for hg38). A bgzip FASTA's
+    offsets are in uncompressed bytes, so there only the times are compared (an index older than
+    its FASTA is stale). A FASTA and index found consistent are not checked again in this
+    process until either file's size or time changes.
+    """
+    fasta = Path(fasta)
+    fai = Path(f"{fasta}.fai")
+    if not fai.exists():
+        return
+    st, st_fai = fasta.stat(), fai.stat()
+    key = (str(fasta.resolve()), st.st_mtime_ns, st.st_size, st_fai.st_mtime_ns, st_fai.st_size)
+    if key in _CHECKED_INDEXES:  # builders open one FASTA many times; check it once
+        return
+    _check_fasta_index(fasta, fai)
+    _CHECKED_INDEXES.add(key)
+
+
+_CHECKED_INDEXES: set[tuple] = set()
+
+
+def _check_fasta_index(fasta: Path, fai: Path) -> None:
+    if is_gzip(fasta):
+        if fai.stat().st_mtime_ns < fasta.stat().st_mtime_ns:
+            raise _stale(fasta, fai, f"{fai} is older than {fasta}")
+        return
+    entries = []
+    with open(fai) as fh:
+        for lineno, line in enumerate(fh, 1):
+            f = line.rstrip("\n").split("\t")
+            try:
+                entries.append((f[0], int(f[1]), int(f[2]), int(f[3]), int(f[4])))
+            except (IndexError, ValueError):
+                raise GenomeError(
+                    f"{fai}:{lineno}: expected 'name<TAB>length<TAB>offset<TAB>linebases<TAB>"
+                    f"linewidth', got {line!r}; delete {fai} to re-index {fasta}"
+                ) from None
+    size = fasta.stat().st_size
+    with open(fasta, "rb") as fh:
+        for i, (name, length, offset, bases, width) in enumerate(entries):
+            fh.seek(max(0, offset - 4096))
+            before = fh.read(offset - max(0, offset - 4096))
+            line_start = before[:-1].rfind(b"\n")  # -1: the header starts the buffer (or file)
+            header = before[line_start + 1 : -1] if before.endswith(b"\n") else b""
+            too_long = line_start < 0 and offset > len(before)  # a header over 4 KiB: unchecked
+            if not too_long and (_header_name(header[1:]) != name or header[:1] != b">"):
+                raise _stale(
+                    fasta, fai, f"record {name!r} is indexed at byte {offset}, but no '>{name}' "
+                    "header line ends there"
+                )  # fmt: skip
+            full, rem = divmod(length, bases) if bases else (0, 0)
+            end = offset + full * width + (rem + width - bases if rem else 0)
+            last = i == len(entries) - 1
+            fh.seek(end)
+            after = fh.read(1 << 16 if last else 1)
+            if last:
+                fits = end - (width - bases) <= size and not after.strip()
+            else:
+                fits = after in (b">", b"\n", b"\r", b" ")
+            if not fits or (end > size and not last):
+                raise _stale(
+                    fasta, fai, f"record {name!r} holds {length} bp in the index, but its "
+                    f"sequence in {fasta.name} does not end where that length says (byte {end})"
+                )  # fmt: skip
+
+
+def open_fasta(fasta: str | os.PathLike) -> pysam.FastaFile:
+    """Open an indexed FASTA with :mod:`pysam` after :func:`check_fasta_index`; every reader
+    of the genome opens it here, so a stale index is named instead of surfacing as htslib's
+    ``failure when retrieving sequence``."""
+    check_fasta_index(fasta)
+    try:
+        return pysam.FastaFile(str(fasta))
+    except (OSError, ValueError) as exc:
+        raise GenomeError(f"{fasta}: cannot be opened as an indexed FASTA: {exc}") from exc
+
+
+def fetch_sequence(
+    fa: pysam.FastaFile, chrom: str, start: int | None = None, end: int | None = None
+) -> str:
+    """``fa.fetch(chrom, start, end)`` whose failure names the FASTA, its index and the record."""
+    try:
+        return fa.fetch(chrom, start, end)
+    except (OSError, ValueError) as exc:
+        fasta = fa.filename.decode()
+        where = chrom if start is None else f"{chrom}:{start}-{end}"
+        raise GenomeError(
+            f"{fasta}: cannot read {where} ({exc}); if {fasta} changed after it was indexed, "
+            f"re-index it: delete {fasta}.fai and rerun index_genome"
+        ) from exc
 
 
 def index_genome(
@@ -40,36 +147,45 @@ def index_genome(
     """
     fasta = Path(fasta)
     fai = Path(str(fasta) + ".fai")
-    check_unique_names(fasta)  # before anything is written
-    with atomic_path(fai) as tmp:
+    try:  # every argument is checked before anything is written
+        pattern = re.compile(canonical_pattern)
+    except re.error as exc:
+        raise GenomeError(
+            f"canonical pattern {canonical_pattern!r} is not a valid regular expression ({exc}); "
+            f"nothing was written for {fasta}"
+        ) from None
+    check_unique_names(fasta)
+    # the three outputs are renamed into place together, after every check passed
+    with (
+        atomic_path(fai) as tmp_fai,
+        atomic_path(sizes_path) as tmp_sizes,
+        atomic_path(canonical_path) as tmp_canonical,
+    ):
         try:
-            pysam.faidx(str(fasta), "--fai-idx", str(tmp))
+            pysam.faidx(str(fasta), "--fai-idx", str(tmp_fai))
         except pysam.SamtoolsError as exc:
             raise GenomeError(f"{fasta}: cannot be indexed as FASTA: {exc}") from exc
-    sizes = read_fai(fai)
-    if not sizes:
-        raise GenomeError(f"{fasta}: no sequences found")
-    with atomic_path(sizes_path) as tmp:
-        tmp.write_text("".join(f"{name}\t{length}\n" for name, length in sizes.items()))
-    chromosomes = list(chromosomes)
-    if chromosomes:
-        missing = [c for c in chromosomes if c not in sizes]
-        if missing:
-            raise GenomeError(
-                f"genome.chromosomes lists {missing} but {fasta} has no such sequences "
-                f"(it has e.g. {list(sizes)[:5]})"
-            )
-        canonical = chromosomes
-    else:
-        pattern = re.compile(canonical_pattern)
-        canonical = [name for name in sizes if pattern.search(name)]
-        if not canonical:
-            raise GenomeError(
-                f"{fasta}: no sequence name matches genome.canonical_pattern "
-                f"{canonical_pattern!r} (names are e.g. {list(sizes)[:5]})"
-            )
-    with atomic_path(canonical_path) as tmp:
-        tmp.write_text("".join(f"{name}\n" for name in canonical))
+        sizes = read_fai(tmp_fai)
+        if not sizes:
+            raise GenomeError(f"{fasta}: no sequences found")
+        chromosomes = list(chromosomes)
+        if chromosomes:
+            missing = [c for c in chromosomes if c not in sizes]
+            if missing:
+                raise GenomeError(
+                    f"genome.chromosomes lists {missing} but {fasta} has no such sequences "
+                    f"(it has e.g. {list(sizes)[:5]})"
+                )
+            canonical = chromosomes
+        else:
+            canonical = [name for name in sizes if pattern.search(name)]
+            if not canonical:
+                raise GenomeError(
+                    f"{fasta}: no sequence name matches genome.canonical_pattern "
+                    f"{canonical_pattern!r} (names are e.g. {list(sizes)[:5]})"
+                )
+        tmp_sizes.write_text("".join(f"{name}\t{length}\n" for name, length in sizes.items()))
+        tmp_canonical.write_text("".join(f"{name}\n" for name in canonical))
     return canonical
 
 
@@ -77,10 +193,9 @@ def fasta_record_names(fasta: str | os.PathLike, chunk_size: int = 1 << 24) -> l
     """Names (first word after ``>``) of every record of a FASTA (plain or gzip/bgzip), in order,
     repeats included. Reads the file in ``chunk_size`` blocks with no per-line Python loop (hg38:
     seconds), so index_genome can refuse a FASTA that htslib would silently index wrongly."""
-    opener = gzip.open if is_gzip(fasta) else open
     names: list[str] = []
     carry = b"\n"  # as if a newline preceded the file: a '>' on its first byte is a header
-    with opener(fasta, "rb") as fh:
+    with open_bytes(fasta) as fh:
         while chunk := fh.read(chunk_size):
             buf, start, pending = carry + chunk, 0, None
             while (i := buf.find(b"\n>", start)) >= 0:
@@ -154,15 +269,12 @@ def read_chrom_names(path: str | os.PathLike) -> set[str]:
     accepted. Streams the file, so a GENCODE GTF (about 1.5 GB) costs seconds and little memory.
     """
     names: set[str] = set()
-    try:
-        with open_text(path) as fh:
-            for line in fh:
-                if line.startswith(("#", "track", "browser")) or not line.strip():
-                    continue
-                first = line.split("\t", 1)[0] if "\t" in line else line.split(None, 1)[0]
-                names.add(first.strip())
-    except (EOFError, OSError, UnicodeDecodeError) as exc:
-        raise GenomeError(f"{path}: cannot be read as a text interval file: {exc}") from exc
+    with open_text(path) as fh:
+        for line in fh:
+            if line.startswith(("#", "track", "browser")) or not line.strip():
+                continue
+            first = line.split("\t", 1)[0] if "\t" in line else line.split(None, 1)[0]
+            names.add(first.strip())
     return names
 
 

@@ -14,6 +14,7 @@ Outputs of :func:`pretrain`:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -25,6 +26,7 @@ import torch
 
 from dnabert.config import default_config
 from dnabert.mlm_probe import kmer_counts, reference_accuracies
+from dnabert.procguard import trainer_lock, watch_parent
 from dnabert.provenance import atomic_path, provenance, write_json
 from dnabert.tokenizer import check_model_k, vocab_size
 from dnabert.train import TrainConfig, dist_env, model_flops_per_token, train
@@ -183,13 +185,25 @@ def pretrain(
     defaults fill gaps; ``train_cfg`` may also hold ``device``); ``config`` is the whole run config,
     recorded as provenance. Returns the metrics written to ``out_dir/metrics.json`` (on every rank;
     only rank 0 writes). Raises :class:`dnabert.train.Preempted` after checkpointing on SIGTERM.
+
+    One trainer per work directory: rank 0 holds ``{work_dir}/trainer.lock`` while it runs (a
+    second trainer gets :class:`dnabert.procguard.TrainerLockError` naming the holder's pid and
+    host). A ``torchrun`` worker stops when its launcher dies
+    (:func:`dnabert.procguard.watch_parent`).
     """
+    corpus_dir, out_dir = Path(corpus_dir), Path(out_dir)
+    work_dir = Path(work_dir) if work_dir else out_dir.with_name(out_dir.name + ".work")
+    if "TORCHELASTIC_RUN_ID" in os.environ:  # a torchrun worker, in a session of its own
+        watch_parent()  # so a killed launcher takes it down (dnabert.procguard)
+    with trainer_lock(work_dir) if dist_env().master else contextlib.nullcontext():
+        return _pretrain(corpus_dir, out_dir, k, model_cfg, train_cfg, config, work_dir)
+
+
+def _pretrain(corpus_dir, out_dir, k, model_cfg, train_cfg, config, work_dir) -> dict:
     from dnabert.corpus import TokenCorpus
     from dnabert.masking import KmerSpanMaskCollator, LengthBucketSampler
     from dnabert.tokenizer import DNATokenizer
 
-    corpus_dir, out_dir = Path(corpus_dir), Path(out_dir)
-    work_dir = Path(work_dir) if work_dir else out_dir.with_name(out_dir.name + ".work")
     model_cfg = {**schema_defaults("model"), **(model_cfg or {})}
     tcfg_dict = {**schema_defaults("train"), **(train_cfg or {})}
     cfg = train_config_from(tcfg_dict)

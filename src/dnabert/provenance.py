@@ -8,6 +8,7 @@ only when complete (:func:`atomic_path`), so a failed step leaves no partial out
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -74,31 +75,86 @@ def provenance(config: Any = None, seed: int | None = None, **extra: Any) -> dic
     return record
 
 
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _named_full(exc: OSError, path: Path) -> OSError:
+    """``No space left on device`` (or over quota) naming the output being written."""
+    err = OSError(
+        exc.errno,
+        f"{exc.strerror or exc} while writing {path} (on the filesystem of {path.parent}); "
+        "free space there (or point the output elsewhere) and rerun; nothing was written",
+    )
+    err.filename = str(path)
+    return err
+
+
+def _replace_contents(new: Path, target: Path) -> None:
+    """Move every entry of ``new`` into the existing directory ``target`` (``os.replace``, one
+    entry at a time), then remove ``target``'s entries that ``new`` did not have. ``target``
+    itself is never removed or renamed, so it may be a symlink or a mount point."""
+    names = {p.name for p in new.iterdir()}
+    for name in sorted(names):
+        dest = target / name
+        if dest.is_dir() and not dest.is_symlink():
+            shutil.rmtree(dest)  # a directory cannot be replaced by os.replace when non-empty
+        os.replace(new / name, dest)
+    for old in target.iterdir():
+        if old.name in names or old == new:
+            continue
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling of ``path``; rename it onto ``path`` only if the block succeeds.
+    """Yield a temporary path for ``path``; move it onto ``path`` only if the block succeeds.
 
-    The temporary lives in the same directory (same filesystem), so the final ``os.replace`` is
-    atomic. On any exception the temporary is removed and ``path`` is left untouched.
+    Files: a temporary sibling in the same directory (same filesystem), renamed with one atomic
+    ``os.replace``. Directories (``is_dir``): when ``path`` does not exist yet, a temporary
+    sibling directory renamed onto it; when it exists, a temporary directory *inside* it (so on
+    its filesystem) whose entries then replace ``path``'s entries one by one, old entries not
+    rewritten being removed: ``path`` itself is never removed or renamed, so it may be a
+    symlink to scratch space or a mount point. On any exception the temporary is removed and
+    ``path`` is left untouched, and folders made for it are removed again when empty.
+    ``No space left on device`` (and over quota) errors name ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if is_dir:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    else:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        tmp = Path(name)
+    if path.is_symlink() and not path.exists():  # a link to a scratch folder not made yet
+        path.resolve().mkdir(parents=True, exist_ok=True)
+    in_place = is_dir and path.is_dir()
+    created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+    if not in_place:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if is_dir:
+            where = path if in_place else path.parent
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=where))
+        else:
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            tmp = Path(name)
+    except OSError as exc:
+        raise (_named_full(exc, path) if exc.errno in _FULL else exc) from exc
     try:
         yield tmp
-        if is_dir and path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    except BaseException:
+        if in_place:
+            _replace_contents(tmp, path)
+            tmp.rmdir()
+        else:
+            os.replace(tmp, path)
+    except BaseException as exc:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
+        for d in created:  # the folders made for this output, deepest first, when still empty
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            raise _named_full(exc, path) from exc
         raise
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 ALPHABET = "ACGT"
-_VALID = np.zeros(256, dtype=bool)
+_VALID = np.zeros(256, dtype=bool)  # ACGTN in either case (soft-masked input)
 for _c in b"ACGTNacgtn":
     _VALID[_c] = True
+_VALID_UPPER = np.zeros(256, dtype=bool)  # ACGTN only: a cleaned sequence
+for _c in b"ACGTN":
+    _VALID_UPPER[_c] = True
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 _ONEHOT_INDEX = np.full(256, -1, dtype=np.int8)
 for _i, _c in enumerate(b"ACGT"):
@@ -24,18 +27,46 @@ class SequenceError(ValueError):
     """A sequence holds a letter outside ``ACGTN`` (case-insensitive)."""
 
 
-def clean_sequence(seq: str, record: str = "<sequence>") -> str:
-    """Upper-case ``seq`` and check it holds only ``ACGTN``.
+def _as_uint8(seq: str | bytes | np.ndarray) -> np.ndarray:
+    if isinstance(seq, np.ndarray):
+        return seq
+    if isinstance(seq, str):
+        # one byte per character ('?' for non-ASCII), so positions stay those of the text
+        seq = seq.encode("ascii", errors="replace")
+    return np.frombuffer(seq, dtype=np.uint8)
 
-    Raises :class:`SequenceError` naming ``record`` and the 0-based position of the first bad letter.
+
+def check_letters(
+    seq: str | bytes | np.ndarray, record: str, *, start: int = 0, upper_only: bool = False
+) -> None:
+    """Raise :class:`SequenceError` when ``seq`` holds a letter outside ``ACGTN``.
+
+    The one check every stage uses (genome windows, corpus, users' tasks, the dataset writer).
+    ``seq`` is text, bytes or a 1-D ``uint8`` array of ASCII codes; lower case is accepted
+    (soft-masking) unless ``upper_only``. The message names ``record`` (say ``"g.fa: record
+    chr2"``), the 0-based position ``start + i`` of the first bad letter (pass the window's
+    genomic start to get genomic positions), the letter, and how many such letters there are.
     """
-    raw = np.frombuffer(seq.encode("ascii", errors="replace"), dtype=np.uint8)
-    bad = np.flatnonzero(~_VALID[raw])
+    raw = _as_uint8(seq)
+    bad = np.flatnonzero(~(_VALID_UPPER if upper_only else _VALID)[raw])
     if bad.size:
-        pos = int(bad[0])
+        i = int(bad[0])
+        letter = seq[i] if isinstance(seq, str) else chr(raw[i])
+        more = f" ({bad.size} such letters)" if bad.size > 1 else ""
+        case = "upper-case " if upper_only else ""
         raise SequenceError(
-            f"{record}: invalid letter {seq[pos]!r} at position {pos}; expected only A, C, G, T or N"
+            f"{record}: invalid letter {letter!r} at position {start + i}{more}; "
+            f"expected only {case}A, C, G, T or N"
         )
+
+
+def clean_sequence(seq: str, record: str = "<sequence>", *, start: int = 0) -> str:
+    """Upper-case ``seq`` and check it holds only ``ACGTN`` (:func:`check_letters`).
+
+    Raises :class:`SequenceError` naming ``record`` and the position (``start`` + 0-based index)
+    of the first bad letter.
+    """
+    check_letters(seq, record, start=start)
     return seq.upper()
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from transformers import PreTrainedTokenizer
 
-from dnabert.seq import SequenceError
+from dnabert.seq import SequenceError, check_letters
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(5)
@@ -136,11 +136,9 @@ def _as_bytes(seq: str | bytes | bytearray | memoryview | np.ndarray) -> np.ndar
 
 
 def _raise_invalid(raw: np.ndarray, seq, record: str, offset: int) -> None:
-    pos = offset + int(np.flatnonzero(_CODE[raw[offset:]] == 255)[0])
-    letter = seq[pos] if isinstance(seq, str) else chr(raw[pos])
-    raise SequenceError(
-        f"{record}: invalid letter {letter!r} at position {pos}; expected only A, C, G, T or N"
-    )
+    """Raise the project's one letter error (:func:`dnabert.seq.check_letters`) for ``seq``."""
+    check_letters(seq if isinstance(seq, str) else raw, record)
+    raise AssertionError("unreachable: the caller saw an invalid letter")  # pragma: no cover
 
 
 def encode(

@@ -48,11 +48,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from dnabert.procguard import EXIT_PREEMPTED  # noqa: F401 -- re-exported: callers import it here
 from dnabert.provenance import atomic_path
 
 log = logging.getLogger(__name__)
 
-EXIT_PREEMPTED = 75  # EX_TEMPFAIL from sysexits.h: "try again later"; the rerun resumes.
 
 # Peak dense tensor throughput (FLOP/s) for MFU, at the precision the loop uses on that GPU
 # (bf16, or fp16 where bf16 is unsupported). Matched as substrings of the CUDA device name.

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from dnabert.pretrain import pretrain
-from dnabert.train import EXIT_PREEMPTED, Preempted
+from dnabert.procguard import preempted_exit
+from dnabert.train import Preempted
 
 
 def main(corpus_dir: str, out_dir: str, k: int, params: dict) -> int:
@@ -21,8 +22,7 @@ def main(corpus_dir: str, out_dir: str, k: int, params: dict) -> int:
     try:
         pretrain(corpus_dir, out_dir, k, params["model"], params["train"], {"pretrain": params})
     except Preempted as exc:
-        logging.getLogger("dnabert").warning("%s", exc)
-        return EXIT_PREEMPTED
+        return preempted_exit(exc)  # 75, and the marker launch_torchrun.sh turns into its 75
     return 0
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pysam
 import torch
 
 from dnabert.baselines.train_baseline import load_baseline, predict_probs
@@ -33,6 +32,8 @@ from dnabert.datasets.splice import (
     read_sites_bed,
     splice_junctions,
 )
+from dnabert.datasets.windows import fetch_window
+from dnabert.genome import open_fasta
 from dnabert.provenance import atomic_path
 from dnabert.seq import reverse_complement
 
@@ -55,7 +56,7 @@ def genic_regions(
     allowed = set(canonical) if canonical is not None else set(sizes)
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
     junctions: dict[str, list[int]] = {}
-    for tx in read_gtf_transcripts(gtf).values():
+    for tx in read_gtf_transcripts(gtf, sizes).values():
         for _, junction, _ in splice_junctions(tx):
             junctions.setdefault(tx.chrom, []).append(junction)
         if tx.chrom not in sizes or tx.chrom not in allowed:
@@ -113,7 +114,7 @@ def scan_false_positives(
     """
     from tqdm.auto import tqdm
 
-    fa = pysam.FastaFile(str(fasta))
+    fa = open_fasta(fasta)
     sizes = dict(zip(fa.references, fa.lengths, strict=True))
     regions, junctions = genic_regions(
         gtf, sizes, transcript_types=transcript_types, canonical=canonical
@@ -126,7 +127,7 @@ def scan_false_positives(
     model.eval()
     chunks = list(_scan_positions(regions, sizes, window, step))
     for chrom, strand, pos in tqdm(chunks, desc="scan genic regions", disable=None):
-        ref = fa.fetch(chrom, int(pos[0]) - half, int(pos[-1]) + half).upper()
+        ref = fetch_window(fa, chrom, int(pos[0]) - half, int(pos[-1]) + half)
         offset = int(pos[0]) - half
         seqs, kept = [], []
         for p in pos:

@@ -66,7 +66,8 @@ def add_parser(sub) -> None:
 def run_finetune(args) -> int:
     from dnabert.config import load_config, task_settings
     from dnabert.finetune import finetune
-    from dnabert.train import EXIT_PREEMPTED, Preempted
+    from dnabert.procguard import preempted_exit
+    from dnabert.train import Preempted
 
     config = load_config(args.config) if args.config else None
     task = args.task or Path(args.task_dir).name
@@ -88,8 +89,7 @@ def run_finetune(args) -> int:
             device=args.device,
         )
     except Preempted as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_PREEMPTED
+        return preempted_exit(exc)
     return 0
 
 

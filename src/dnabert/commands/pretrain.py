@@ -41,7 +41,8 @@ def add_parser(sub) -> None:
 def run_pretrain(args) -> int:
     from dnabert.config import config_or_defaults
     from dnabert.pretrain import pretrain
-    from dnabert.train import EXIT_PREEMPTED, Preempted
+    from dnabert.procguard import preempted_exit
+    from dnabert.train import Preempted
 
     config = config_or_defaults(args.config)
     block = config["pretrain"]
@@ -61,8 +62,7 @@ def run_pretrain(args) -> int:
             work_dir=args.work_dir,
         )
     except Preempted as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_PREEMPTED
+        return preempted_exit(exc)
     return 0
 
 

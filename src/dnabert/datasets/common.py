@@ -3,8 +3,9 @@
 Every task builder (promoters, promscan, splice, TF) hands :func:`write_task` one DataFrame with
 the columns :data:`COLUMNS` (optional extra provenance columns after them) and gets
 ``{out_dir}/train.tsv``, ``dev.tsv``, ``test.tsv`` and ``summary.json``, written atomically: the
-files are built in a temporary sibling directory that replaces ``out_dir`` only on success, so a
-failed build leaves no partial TSV.
+files are built in a temporary directory and moved into ``out_dir`` only on success, so a failed
+build leaves no partial TSV (``out_dir`` itself is never removed, so it may be a symlink or a
+mount point; see :func:`dnabert.provenance.atomic_path`).
 
 TSV layout: a header, then ``sequence<TAB>label`` first and the provenance columns after
 (``chrom start end strand source`` with ``start``/``end`` 0-based half-open genomic coordinates of

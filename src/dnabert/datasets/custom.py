@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,28 @@ BUILTIN_TASKS = (
 )
 
 
+# The one rule for a user's task name; workflow/schemas/config.schema.yaml's custom_tasks
+# propertyNames pattern is the same string (a test keeps them equal). A name becomes a directory
+# (results/datasets/{name}) and a wildcard value, so no '/', no spaces, no leading '.' or '-'.
+TASK_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
+
+
+def check_task_name(name: str, where: str = "custom task ") -> None:
+    """Raise ValueError unless ``name`` may name a user's task: it matches
+    :data:`TASK_NAME_PATTERN` and is not a built-in task name; ``where`` prefixes the name in
+    the message."""
+    if not re.match(TASK_NAME_PATTERN, name):
+        raise ValueError(
+            f"{where}{name}: not a valid task name; expected a letter then letters, digits, "
+            f"'_', '.' or '-' (pattern {TASK_NAME_PATTERN}): the name becomes a directory"
+        )
+    if is_builtin_task(name):
+        raise ValueError(
+            f"{where}{name}: the name is a built-in task name; choose another "
+            f"(reserved: {', '.join(BUILTIN_TASKS)}, tf_*)"
+        )
+
+
 def is_builtin_task(name: str) -> bool:
     """True for the paper's task names and any ``tf_*`` (TF experiments)."""
     return name in BUILTIN_TASKS or name.startswith("tf_")
@@ -55,11 +78,7 @@ def is_builtin_task(name: str) -> bool:
 def check_custom_task_names(config: dict) -> None:
     """Raise ValueError when a ``custom_tasks`` name collides with a built-in task name."""
     for name in config.get("custom_tasks") or {}:
-        if is_builtin_task(name):
-            raise ValueError(
-                f"custom_tasks.{name}: the name is a built-in task name; choose another "
-                f"(reserved: {', '.join(BUILTIN_TASKS)}, tf_*)"
-            )
+        check_task_name(name, "custom_tasks.")
 
 
 def detect_format(path: str | os.PathLike) -> str:
@@ -128,14 +147,23 @@ def read_custom_file(path: str | os.PathLike, fmt: str = "auto") -> pd.DataFrame
 
 def read_custom_task(spec: dict) -> dict[str, pd.DataFrame]:
     """Read the ``train``/``dev``/``test`` files of one ``custom_tasks`` entry and check labels
-    across splits: the smallest label is 0, and dev/test hold no label absent from train (errors
-    name the file and line)."""
+    across splits (errors name the file and line): labels are ``0 .. n-1`` with none missing,
+    dev/test hold no label absent from train, and every train label occurs in dev or test (a
+    class seen only in training cannot be evaluated; left alone it would make, say, a 2-class
+    task 3-class without a word)."""
     fmt = spec.get("format", "auto")
     parts = {name: read_custom_file(spec[name], fmt) for name in SPLITS}
     train_labels = set(parts["train"]["label"].tolist())
     low = min(int(p["label"].min()) for p in parts.values())
     if low != 0:
         raise ValueError(f"{spec['train']}: labels start at {low}; expected integers from 0")
+    every = sorted(set().union(*(set(p["label"].tolist()) for p in parts.values())))
+    gaps = sorted(set(range(every[-1] + 1)) - set(every))
+    if gaps:
+        raise ValueError(
+            f"{spec['train']}, {spec['dev']}, {spec['test']}: labels {every} skip {gaps}; "
+            "expected the integers 0 .. n-1 (one per class) with none missing"
+        )
     for name in ("dev", "test"):
         df = parts[name]
         unseen = ~df["label"].isin(train_labels)
@@ -145,6 +173,16 @@ def read_custom_task(spec: dict) -> dict[str, pd.DataFrame]:
                 f"{spec[name]}: line {row['line']}: label {row['label']} does not occur in "
                 f"{spec['train']} (train labels {sorted(train_labels)})"
             )
+    evaluated = set(parts["dev"]["label"].tolist()) | set(parts["test"]["label"].tolist())
+    train_only = ~parts["train"]["label"].isin(evaluated)
+    if train_only.any():
+        row = parts["train"].loc[train_only].iloc[0]
+        raise ValueError(
+            f"{spec['train']}: line {row['line']}: label {row['label']} occurs in train only "
+            f"({int(train_only.sum())} rows), not in {spec['dev']} or {spec['test']} (labels "
+            f"{sorted(evaluated)}); every class must be evaluated, or the task would silently "
+            f"get {len(every)} classes"
+        )
     return parts
 
 
@@ -157,8 +195,7 @@ def import_custom_task(
     summary written to ``summary.json`` (counts per class, length min/max/mean per split,
     ``shared_between_splits``, ``lengths_consistent``, the source files, provenance).
     """
-    if is_builtin_task(name):
-        raise ValueError(f"custom task {name!r}: the name is a built-in task name")
+    check_task_name(name)
     parts = read_custom_task(spec)
     frames = {}
     for split, df in parts.items():

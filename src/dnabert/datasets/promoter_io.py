@@ -77,7 +77,8 @@ def read_tss(path: str | Path) -> pd.DataFrame:
 
     Returns ``chrom, tss, strand, name, line`` (``tss`` 0-based, int64). Raises
     :class:`PromoterInputError` naming the file and line for a malformed line, a strand other
-    than ``+``/``-``, a negative TSS, or an empty file.
+    than ``+``/``-``, a negative TSS, a BED line with ``end < start`` (or a thick part outside
+    it), or an empty file.
     """
     rows = []
     fmt = None
@@ -111,11 +112,20 @@ def read_tss(path: str | Path) -> pd.DataFrame:
         else:
             chrom, name, strand = f[0], f[3], f[5]
             start, end = _int(f[1], path, ln, "start"), _int(f[2], path, ln, "end")
+            if end < start:
+                raise PromoterInputError(
+                    f"{path}: line {ln}: end {end} < start {start}; expected BED 0 <= start <= end"
+                )
             if fmt == "bed8":
                 thick_s, thick_e = (
                     _int(f[6], path, ln, "thickStart"),
                     _int(f[7], path, ln, "thickEnd"),
                 )
+                if not start <= thick_s < thick_e <= end:
+                    raise PromoterInputError(
+                        f"{path}: line {ln}: thickStart..thickEnd {thick_s}..{thick_e}; expected "
+                        f"start <= thickStart < thickEnd <= end ({start}..{end})"
+                    )
                 tss = thick_s if strand == "+" else thick_e - 1
             else:
                 tss = start + 49 if strand == "+" else end - 50

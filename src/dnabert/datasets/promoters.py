@@ -119,7 +119,6 @@ def prom300_positives(
         tss["strand"].tolist(),
         offsets=offsets,
         off_genome="none",
-        invalid="N",
     )
     df = pd.DataFrame(
         {
@@ -202,7 +201,7 @@ def tata_negatives(
             raise ValueError(f"{fasta}: no chromosome long enough for {width} bp negatives")
         return pd.DataFrame(columns=COLUMNS)
     sizes = np.array([lengths[c] for c in chroms], dtype=float)
-    genome = {c: load_chromosome(fasta, c, invalid="N") for c in chroms}
+    genome = {c: load_chromosome(fasta, c) for c in chroms}
     tss_by_chrom = {
         c: np.sort(g["tss"].to_numpy() - offsets.get(c, 0)) for c, g in all_tss.groupby("chrom")
     }

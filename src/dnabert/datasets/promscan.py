@@ -157,7 +157,6 @@ def build_promscan_frame(
         win["strand"].tolist(),
         offsets=offsets,
         off_genome="none",
-        invalid="N",
     )
     win["sequence"] = seqs
     off = win["sequence"].isna()

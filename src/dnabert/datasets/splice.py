@@ -57,7 +57,9 @@ import pandas as pd
 import pysam
 from tqdm import tqdm
 
-from dnabert.seq import clean_sequence, reverse_complement
+from dnabert.datasets.windows import fetch_window as fetch_plus_strand
+from dnabert.genome import open_fasta
+from dnabert.seq import reverse_complement
 from dnabert.textio import open_text
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,9 @@ class Transcript:
         return self.exons[0][0], self.exons[-1][1]
 
 
-def read_gtf_transcripts(path: str | Path) -> dict[str, Transcript]:
+def read_gtf_transcripts(
+    path: str | Path, chrom_sizes: dict[str, int] | None = None
+) -> dict[str, Transcript]:
     """Stream the exon lines of a GTF (plain or gzip) into transcripts.
 
     Returns ``{transcript_id: Transcript}`` with exons converted to 0-based half-open and sorted.
@@ -99,8 +103,10 @@ def read_gtf_transcripts(path: str | Path) -> dict[str, Transcript]:
 
     Raises :class:`GTFError` naming the file and 1-based line for: fewer than 9 tab-separated
     fields, non-integer or invalid coordinates (``start < 1`` or ``end < start``), an exon with a
-    strand other than ``+``/``-``, an exon without ``transcript_id``, or one transcript's exons on
-    two chromosomes or strands.
+    strand other than ``+``/``-``, an exon without ``transcript_id``, one transcript's exons on
+    two chromosomes or strands, or (given ``chrom_sizes``) an exon ending past the end of its
+    chromosome (a GTF for another assembly or patch). Chromosomes absent from ``chrom_sizes``
+    are not checked here (the builders count and skip them).
     """
     path = Path(path)
     transcripts: dict[str, Transcript] = {}
@@ -123,6 +129,12 @@ def read_gtf_transcripts(path: str | Path) -> dict[str, Transcript]:
                 ) from None
             if start1 < 1 or end1 < start1:
                 raise GTFError(f"{where}: expected 1 <= start <= end, got {start1}..{end1}")
+            if chrom_sizes is not None and chrom in chrom_sizes and end1 > chrom_sizes[chrom]:
+                raise GTFError(
+                    f"{where}: exon {chrom}:{start1}-{end1} ends past the end of {chrom} "
+                    f"({chrom_sizes[chrom]} bp in the genome); expected end <= "
+                    f"{chrom_sizes[chrom]} (is the GTF for another assembly?)"
+                )
             if strand not in ("+", "-"):
                 raise GTFError(f"{where}: exon strand must be '+' or '-', got {strand!r}")
             m = _TRANSCRIPT_ID.search(attr_text)
@@ -182,8 +194,7 @@ def fetch_window(
     The caller checks the window lies inside the chromosome.
     """
     start, end = window_interval(junction, window)
-    raw = fasta.fetch(chrom, start, end)
-    seq = clean_sequence(raw, f"{fasta.filename.decode()}:{chrom}:{start}-{end}")
+    seq = fetch_plus_strand(fasta, chrom, start, end)
     return (reverse_complement(seq) if strand == "-" else seq), start, end
 
 
@@ -268,9 +279,11 @@ def build_splice(
     if not 0.0 <= decoy_fraction <= 1.0:
         raise ValueError(f"decoy_fraction must be in [0, 1], got {decoy_fraction}")
     centre = window // 2
-    transcripts = read_gtf_transcripts(gtf)
-    fa = pysam.FastaFile(str(fasta))
+    fa = open_fasta(fasta)
     sizes = dict(zip(fa.references, fa.lengths, strict=True))
+    transcripts = read_gtf_transcripts(gtf, sizes)
+    if not transcripts:
+        raise GTFError(f"{gtf}: no exon lines, so no splice sites; expected a GTF with exons")
     allowed = set(canonical) if canonical is not None else set(sizes)
     stats: dict = {
         "labels": dict(LABELS),
@@ -303,6 +316,13 @@ def build_splice(
         genic.setdefault((tx.chrom, tx.strand), []).append(tx.span)
         for kind, junction, _ in splice_junctions(tx):
             sites.setdefault((tx.chrom, junction, tx.strand, kind), tx.transcript_id)
+    if not sites:
+        raise GTFError(
+            f"{gtf}: none of its {len(transcripts)} transcripts gives a splice site: "
+            f"{stats['transcripts_unknown_chromosome']} are on chromosomes missing from {fasta}, "
+            f"{stats['transcripts_non_canonical']} on non-canonical ones, the others are "
+            f"single-exon or not of the selected types {sorted(transcript_types or [])}"
+        )
     junction_arrays = {
         c: np.unique(np.asarray(v, dtype=np.int64)) for c, v in all_junctions.items()
     }

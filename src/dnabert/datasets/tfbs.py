@@ -30,7 +30,9 @@ import pybedtools
 import pysam
 from tqdm import tqdm
 
-from dnabert.seq import clean_sequence, gc_content
+from dnabert.datasets.windows import fetch_window
+from dnabert.genome import open_fasta
+from dnabert.seq import gc_content
 from dnabert.textio import open_text
 
 log = logging.getLogger(__name__)
@@ -307,7 +309,7 @@ def gc_matched_background(
                     i = int(np.searchsorted(ends, start, side="right"))
                     if i < len(starts) and starts[i] < end:
                         continue
-                seq = clean_sequence(fasta.fetch(chrom, start, end), f"{chrom}:{start}-{end}")
+                seq = fetch_window(fasta, chrom, start, end)
                 if "N" in seq:
                     continue
                 b = _gc_bin(gc_content(seq), gc_tolerance)
@@ -346,7 +348,7 @@ def build_tf_task(
     if negatives not in ("shuffle", "gc_matched"):
         raise ValueError(f"negatives must be 'shuffle' or 'gc_matched', got {negatives!r}")
     peaks = read_narrowpeak(peaks_path)
-    fa = pysam.FastaFile(str(fasta))
+    fa = open_fasta(fasta)
     try:
         if chrom_sizes is None:
             chrom_sizes = dict(zip(fa.references, fa.lengths, strict=True))
@@ -356,7 +358,7 @@ def build_tf_task(
         )  # fmt: skip
         rows, stats["windows_with_N"] = [], 0
         for chrom, start, end in windows[["chrom", "start", "end"]].itertuples(index=False):
-            seq = clean_sequence(fa.fetch(chrom, start, end), f"{peaks_path}:{chrom}:{start}-{end}")
+            seq = fetch_window(fa, chrom, start, end)
             if "N" in seq:
                 stats["windows_with_N"] += 1
                 continue

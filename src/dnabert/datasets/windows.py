@@ -19,9 +19,12 @@ from pathlib import Path
 import numpy as np
 import pysam
 
+from dnabert.genome import fetch_sequence, open_fasta
+from dnabert.seq import check_letters
+
 log = logging.getLogger(__name__)
 
-# bytes -> upper-case; letters outside ACGTN map to 0 so they can be found
+# bytes -> upper-case; letters outside ACGTN map to 0 (they are refused before any cut)
 _UPPER = np.zeros(256, dtype=np.uint8)
 for _c in b"ACGTN":
     _UPPER[_c] = _c
@@ -35,40 +38,41 @@ _CHUNK_BYTES = 64 << 20
 
 
 class WindowError(ValueError):
-    """A window lies off its chromosome, names an unknown chromosome, or holds a bad letter."""
+    """A window lies off its chromosome or names an unknown chromosome."""
 
 
 def fasta_lengths(fasta_path: str | Path) -> dict[str, int]:
     """``{record name: length}`` of an indexed FASTA (the ``.fai`` is built when missing)."""
-    with pysam.FastaFile(str(fasta_path)) as fa:
+    with open_fasta(fasta_path) as fa:
         return dict(zip(fa.references, fa.lengths, strict=True))
 
 
-def load_chromosome(
-    fasta: pysam.FastaFile | str | Path, chrom: str, *, invalid: str = "raise"
-) -> np.ndarray:
+def load_chromosome(fasta: pysam.FastaFile | str | Path, chrom: str) -> np.ndarray:
     """Return one FASTA record as an upper-case ``uint8`` array of ASCII codes, shape ``(length,)``.
 
     Soft-masked (lower-case) bases are upper-cased. A letter other than ``ACGTN`` raises
-    :class:`WindowError` naming the file, record and 0-based position (``invalid="raise"``), or
-    becomes ``N`` (``invalid="N"``; windows holding it then contain ``N``).
+    :class:`dnabert.seq.SequenceError` naming the FASTA, the record, the 0-based position and
+    the letter (the corpus makes the same check with the same message).
     """
     if not isinstance(fasta, pysam.FastaFile):
-        with pysam.FastaFile(str(fasta)) as fa:
-            return load_chromosome(fa, chrom, invalid=invalid)
-    raw = np.frombuffer(fasta.fetch(chrom).encode("ascii", errors="replace"), dtype=np.uint8)
+        with open_fasta(fasta) as fa:
+            return load_chromosome(fa, chrom)
+    raw = np.frombuffer(fetch_sequence(fasta, chrom).encode("ascii", errors="replace"), np.uint8)
     seq = _UPPER[raw]
-    bad = np.flatnonzero(seq == 0)
-    if bad.size:
-        if invalid == "raise":
-            pos = int(bad[0])
-            raise WindowError(
-                f"{fasta.filename.decode()}: record {chrom}: invalid letter {chr(raw[pos])!r} at "
-                f"0-based position {pos} ({bad.size} such letters); expected A, C, G, T or N"
-            )
-        log.warning("%s: %d letters other than ACGTN turned into N", chrom, bad.size)
-        seq[bad] = ord("N")
+    if not seq.all():  # a 0 marks a letter outside ACGTN
+        check_letters(raw, f"{fasta.filename.decode()}: record {chrom}")
     return seq
+
+
+def fetch_window(fa: pysam.FastaFile, chrom: str, start: int, end: int) -> str:
+    """The upper-case text of ``[start, end)`` on ``chrom`` (0-based, plus strand).
+
+    A letter other than ``ACGTN`` raises :class:`dnabert.seq.SequenceError` naming the FASTA,
+    the record and the genomic 0-based position.
+    """
+    text = fetch_sequence(fa, chrom, start, end)
+    check_letters(text, f"{fa.filename.decode()}: record {chrom}", start=start)
+    return text.upper()
 
 
 def _cut(seq: np.ndarray, starts: np.ndarray, ends: np.ndarray, minus: np.ndarray) -> list[str]:
@@ -103,7 +107,6 @@ def extract_windows(
     *,
     offsets: Mapping[str, int] | None = None,
     off_genome: str = "raise",
-    invalid: str = "raise",
 ) -> list[str | None]:
     """Cut windows ``[start, end)`` (0-based genomic) from ``fasta_path``, one string per window.
 
@@ -113,8 +116,8 @@ def extract_windows(
 
     A window that leaves its record (``start < offset`` or ``end > offset + length``) or names
     a record the FASTA lacks raises :class:`WindowError` (``off_genome="raise"``), or yields
-    ``None`` in its place (``off_genome="none"``). ``invalid`` is passed to
-    :func:`load_chromosome`. ``start >= end`` always raises.
+    ``None`` in its place (``off_genome="none"``). A letter other than ``ACGTN`` on a loaded
+    chromosome raises (:func:`load_chromosome`). ``start >= end`` always raises.
     """
     n = len(starts)
     chroms_arr = np.asarray([chroms] * n if isinstance(chroms, str) else chroms, dtype=object)
@@ -128,7 +131,7 @@ def extract_windows(
         raise WindowError(f"window {i}: end {ends_arr[i]} <= start {starts_arr[i]}")
     offsets = dict(offsets or {})
     out: list[str | None] = [None] * n
-    with pysam.FastaFile(str(fasta_path)) as fa:
+    with open_fasta(fasta_path) as fa:
         lengths = dict(zip(fa.references, fa.lengths, strict=True))
         for chrom in dict.fromkeys(chroms_arr.tolist()):
             idx = np.flatnonzero(chroms_arr == chrom)
@@ -145,7 +148,7 @@ def extract_windows(
                     f"{fasta_path}: window {chrom}:{starts_arr[j]}-{ends_arr[j]} lies outside "
                     f"the record ({chrom} covers [{off}, {off + lengths[chrom]}))"
                 )
-            seq = load_chromosome(fa, chrom, invalid=invalid)
+            seq = load_chromosome(fa, chrom)
             minus = strands_arr[idx] == "-"
             cut = _cut(seq, s[inside], e[inside], minus[inside])
             for j, w in zip(idx[inside].tolist(), cut, strict=True):
