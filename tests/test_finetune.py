@@ -233,3 +233,21 @@ def test_scratch_run_is_recorded_as_the_control(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert record["model"] == metrics["model"] == "dnabert_scratch"
     assert metrics["init"] == "scratch" and metrics["config"]["init"] == "scratch"
+    assert isinstance(metrics["warnings"], list)  # degenerate-run warnings, see below
+
+
+def test_degenerate_runs_are_named():
+    from dnabert.finetune import run_warnings
+
+    labels = np.array([0, 1, 1, 0])
+    one_class = np.array([[0.6, 0.4]] * 4)
+    assert run_warnings(labels, one_class, {"mcc": 0.0, "step": 25}, "mcc") == [
+        "all 4 test predictions are class 0",
+        "dev mcc never rose above chance (0); best 0.0",
+    ]
+    good = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
+    assert run_warnings(labels, good, {"mcc": 0.4}, "mcc") == []
+    assert run_warnings(labels, good, None, "auroc") == [
+        "dev auroc never rose above chance (0.5); best None"
+    ]
+    assert run_warnings(labels, good, {"accuracy": 0.3}, "accuracy") == []  # no fixed chance

@@ -113,8 +113,14 @@ def test_scratch_controls_are_their_own_run_and_compared_with_dnabert(tmp_path):
     for i, (ours, scratch) in enumerate([(0.9, 0.8), (0.85, 0.7), (0.8, 0.75)]):
         paths.append(write_metrics(root, f"tf_E{i}", "dnabert", 6, 1, ours))
         paths.append(write_metrics(root, f"tf_E{i}", "dnabert_scratch", 6, 1, scratch))
+    record = json.loads(paths[1].read_text())
+    paths[1].write_text(
+        json.dumps({**record, "warnings": ["all 100 test predictions are class 0"]})
+    )
     df = collect_metrics(paths)
     assert sorted(set(df["run"])) == ["dnabert6", "dnabert6_scratch"]
+    flagged = df.loc[df["warnings"] != "", ["task", "run"]].values.tolist()
+    assert flagged == [["tf_E0", "dnabert6_scratch"]]
     table = tf_wilcoxon(df, ["accuracy"])
     assert table[["dnabert", "baseline"]].values.tolist() == [["dnabert6", "dnabert6_scratch"]]
     row = table.iloc[0]

@@ -202,6 +202,21 @@ def aggregate(probs: np.ndarray, owner: np.ndarray, n: int, how: str = "max") ->
     return out / out.sum(axis=1, keepdims=True)
 
 
+def run_warnings(labels: np.ndarray, probs: np.ndarray, best: dict | None, metric: str):
+    """What makes a fine-tuning run degenerate, as sentences (empty when nothing does): every test
+    prediction one class, or a dev ``metric`` that never rose above chance (MCC or F1 <= 0,
+    AUROC <= 0.5) at any evaluation."""
+    out = []
+    predicted = np.unique(probs.argmax(axis=1))
+    if predicted.size == 1 and np.unique(labels).size > 1:
+        out.append(f"all {len(labels)} test predictions are class {int(predicted[0])}")
+    chance = {"mcc": 0.0, "f1": 0.0, "auroc": 0.5}.get(metric)
+    value = (best or {}).get(metric)
+    if chance is not None and (value is None or not value > chance):
+        out.append(f"dev {metric} never rose above chance ({chance:g}); best {value}")
+    return out
+
+
 @torch.no_grad()
 def predict(
     model: torch.nn.Module,
@@ -324,6 +339,7 @@ def finetune(
 
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     work_dir = Path(work_dir) if work_dir else out_dir.with_name(out_dir.name + ".work")
+    model_name = "dnabert_scratch" if from_scratch else "dnabert"
     c = task_settings({**schema_defaults(), **(ft_cfg or {})}, task)
     t0 = time.perf_counter()
     train_set = load_split(task_dir / "train.tsv", k, c["max_train_examples"], seed)
@@ -417,7 +433,11 @@ def finetune(
     infer_seconds = time.perf_counter() - t1
 
     best = result["best"] or {}
+    warnings = run_warnings(test_set.labels, probs, best, c["select_metric"])
+    for text in warnings:
+        log.warning("%s %s%d seed %d is degenerate: %s", task, model_name, k, seed, text)
     extra = {
+        "warnings": warnings,
         "pretrained": str(pretrained_dir),
         "init": "scratch" if from_scratch else "pretrained",
         "n_classes": n_classes,
@@ -448,7 +468,7 @@ def finetune(
     record = write_run(
         out_dir,
         task=task,
-        model="dnabert_scratch" if from_scratch else "dnabert",
+        model=model_name,
         k=k,
         seed=seed,
         labels=test_set.labels,
@@ -461,7 +481,7 @@ def finetune(
     log.info(
         "%s %s%d seed %d: test accuracy %.4f, MCC %.4f (best dev %s %.4f at step %s)",
         task,
-        "dnabert_scratch" if from_scratch else "dnabert",
+        model_name,
         k,
         seed,
         record["accuracy"],

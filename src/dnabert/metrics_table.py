@@ -41,7 +41,9 @@ def _run_name(model: str, k) -> str:
 def collect_metrics(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """One row per ``metrics.json`` in ``paths``, sorted by task, run, seed.
 
-    ``k`` is a nullable integer (``<NA>`` for baselines). A file lacking ``task``, ``model`` or
+    ``k`` is a nullable integer (``<NA>`` for baselines); ``warnings`` joins the run's own
+    warnings (e.g. a degenerate fine-tuning run, see :func:`dnabert.finetune.run_warnings`) with
+    "; ", empty when there are none. A file lacking ``task``, ``model`` or
     ``seed`` raises ValueError naming it; a duplicate task x model x k x seed too.
     """
     rows = []
@@ -55,10 +57,11 @@ def collect_metrics(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
         row["run"] = _run_name(record["model"], record.get("k"))
         for name in (*METRIC_NAMES, "n_test"):
             row[name] = record.get(name, math.nan)
+        row["warnings"] = "; ".join(record.get("warnings") or [])
         row["code_version"] = record.get("code_version")
         row["path"] = str(path)
         rows.append(row)
-    columns = [*KEYS, "run", *METRIC_NAMES, "n_test", "code_version", "path"]
+    columns = [*KEYS, "run", *METRIC_NAMES, "n_test", "warnings", "code_version", "path"]
     df = pd.DataFrame(rows, columns=columns)
     df["k"] = df["k"].astype("Int64")
     df["seed"] = df["seed"].astype("int64")
