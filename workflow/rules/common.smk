@@ -544,5 +544,10 @@ def get_finetune_settings(wildcards):
 
 
 def get_pretrained_model(wildcards):
-    """The model fine-tuning starts from: finetune.init_from, else results/models/dnabert{k}."""
-    return config["finetune"]["init_from"] or f"results/models/dnabert{wildcards.k}"
+    """The model fine-tuning starts from: finetune.init_from ({k} replaced by the run's k, so
+    one setting names another run's models for every k: cross-species fine-tuning), else
+    results/models/dnabert{k}."""
+    init_from = config["finetune"]["init_from"]
+    if init_from:
+        return init_from.replace("{k}", wildcards.k)
+    return f"results/models/dnabert{wildcards.k}"
