@@ -392,7 +392,8 @@ def score_variants(
         if window > max_bases:
             raise VariantError(
                 f"window {window} bp is longer than the {max_bases} bases {model_dir} reads "
-                f"(512 tokens); set variants.window (--window) to at most {max_bases}"
+                f"(its max_position_embeddings tokens); set variants.window (--window) to at "
+                f"most {max_bases}"
             )
     table, facts = read_vcf(vcf, info_fields)
     log.info(
