@@ -47,6 +47,7 @@ def test_species2_fine_tunes_from_another_species_model(repo, tmp_path):
     config["tokenize"] = {"k": [3], "max_length": 128}
     config["baselines"] = {"enabled": []}
     config["report"]["viz_tasks"] = []
+    config["variants"]["tasks"] = ["tf_DEMOTF01"]  # species 2 has one TF experiment
     config["finetune"].update(
         init_from=str(human / "dnabert{k}"), max_steps=30, eval_every=10, task_overrides={}
     )

@@ -293,7 +293,9 @@ def demo(tmp_path_factory) -> Path:
 
 def test_demo_plants_motif_breaking_and_neutral_variants(demo, tmp_path):
     truth = json.loads((demo / "truth.json").read_text())
-    tv, exp = truth["variants"], truth["tf_experiments"][0]
+    tv = truth["variants"]
+    exp = next(e for e in truth["tf_experiments"] if e["accession"] == tv["tf_experiment"])
+    assert len(exp["motif"]) == min(len(e["motif"]) for e in truth["tf_experiments"])
     table, facts = read_vcf(demo / "variants.vcf", ["PLANTED", "MOTIF"])
     assert facts["n_records"] == tv["n_records"] and len(table) == tv["n_alleles"]
     assert facts["n_contig_lines"] == 0 and set(table["chrom"]) <= {"1", "2", "3"}
@@ -303,8 +305,8 @@ def test_demo_plants_motif_breaking_and_neutral_variants(demo, tmp_path):
     motif = exp["motif"]
     rc = motif[::-1].translate(str.maketrans("ACGT", "TGCA"))
     summits = []
-    for i in range(len(truth["tf_experiments"])):
-        with gzip.open(demo / "tf" / f"DEMOTF{i + 1:02d}.bed.gz", "rt") as fh:
+    for e in truth["tf_experiments"]:
+        with gzip.open(demo / "tf" / f"{e['accession']}.bed.gz", "rt") as fh:
             for line in fh:
                 f = line.split("\t")
                 summits.append((f[0], int(f[1]) + int(f[9])))

@@ -249,13 +249,13 @@ def _check_demo_results(out: Path, cfg: dict) -> None:
 
 
 def _check_demo_variants(out: Path, truth: dict) -> None:
-    """The planted variants, scored by DNABERT's tf_DEMOTF01 model: motif-breaking SNVs change
+    """The planted variants, scored by DNABERT's model of their TF: motif-breaking SNVs change
     its log-odds more than neutral SNVs far from any motif (medians and a one-sided
     Mann-Whitney test); the reader test cases are skipped and counted."""
     import pandas as pd
     from scipy.stats import mannwhitneyu
 
-    run = out / "results/variants/tf_DEMOTF01/dnabert6/seed42"
+    run = out / f"results/variants/tf_{truth['variants']['tf_experiment']}/dnabert6/seed42"
     scored = pd.read_csv(run / "variants.tsv", sep="\t", keep_default_na=False)
     summary = json.loads((run / "summary.json").read_text())
     assert {r: n for r, n in summary["skipped_by_reason"].items() if n} == {

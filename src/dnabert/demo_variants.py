@@ -3,8 +3,12 @@
 :func:`demo_variants` picks, from the finished demo genome (after every signal was planted, so
 REF always matches):
 
-- ``motif_breaking``: SNVs at the centre base of intact planted sites of the first TF experiment
-  (``DEMOTF01``), one per site; a model that learned the motif should lose confidence;
+- ``motif_breaking``: SNVs at the centre base of intact planted sites of the TF experiment with
+  the shortest motif (the first such: ``DEMOTF02``, ``AGATAAGA``), one per site. The centre base
+  of an 8 bp motif lies in every 6-mer that overlaps the motif by 6, so the SNV removes them all
+  and a model that learned the motif loses it (the demo's DNABERT-6: median |Δ log-odds| about
+  8). In the 15 bp ``DEMOTF01`` motif four 6-mers survive any single SNV, and its model barely
+  moves (median 0.06, less than for neutral SNVs);
 - ``neutral``: SNVs at least ``min_distance`` bp from every peak summit (all experiments) and
   every TSS, outside N runs and blacklist regions; the model should barely move;
 - one record of each case a reader must handle (INFO ``PLANTED`` names it): ``motif_deletion``
@@ -104,7 +108,7 @@ def demo_variants(
     genome; ``experiments`` and ``tss`` are the generator's records (peaks with ``chrom``,
     ``summit``, ``strand``, ``planted``; TSSs with ``chrom`` and ``t``).
     """
-    exp = experiments[0]
+    exp = min(experiments, key=lambda e: len(e["motif"]))  # the first of the shortest
     sites = intact_sites(seqs, exp, canonical)
     order = rng.permutation(len(sites))
     n_breaking = min(n_breaking, max(0, len(sites) - 1))
