@@ -28,6 +28,7 @@ include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/finetune.smk"
+include: "workflow/rules/variants.smk"
 
 
 # Downloads run on the submitting host: compute nodes of most clusters have no internet.
@@ -46,4 +47,5 @@ rule all:
         get_tf_baseline_targets,
         get_report_targets,
         get_finetune_targets,
+        get_variant_targets,
         "results/report/metrics.tsv",

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dnabert.config import task_settings
+from dnabert.assembly import check_assemblies
+from dnabert.config import load_config, task_settings
 
 SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
 
@@ -90,6 +91,41 @@ def test_paper_hg19_config_dry_runs_as_shipped(repo, tmp_path):
     jobs = _job_counts(result.stdout + result.stderr)
     assert jobs["download_resource"] == 2 and jobs["download_tf_index"] == 2
     assert jobs["select_tf_experiments"] == 1 and jobs["pretrain_mlm"] == 4
+
+
+def test_mouse_config_dry_runs_as_shipped(repo, tmp_path):
+    """config/mouse.yaml (mm10): the whole DAG as for hg38, every input's assembly GRCm38/mm10;
+    with finetune.init_from naming another run's models ({k} per k) no pretraining runs and
+    fine-tuning starts from those models (the paper's human model on mouse data)."""
+    mouse = str(repo / "config/mouse.yaml")
+    cfg = load_config(mouse)
+    assert check_assemblies(cfg) == "GRCm38"
+    pattern = re.compile(cfg["genome"]["canonical_pattern"])
+    mm10 = [f"chr{i}" for i in range(1, 20)] + ["chrX", "chrY"]
+    others = ["chrM", "chr20", "chr1_GL456210_random", "chrUn_GL456239", "1"]
+    assert [c for c in mm10 + others if pattern.search(c)] == mm10
+    result = _snakemake(
+        repo, "-n", "--quiet", "rules", "--configfile", mouse, "--directory", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = _job_counts(result.stdout + result.stderr)
+    # genome, GTF, EPD BED, EPD motifs, blacklist; the portal's metadata.tsv; k = 3..6
+    assert jobs["download_resource"] == 5 and jobs["download_tf_index"] == 1
+    assert jobs["select_tf_experiments"] == 1 and jobs["build_promoter_dataset"] == 6
+    assert jobs["pretrain_mlm"] == 4 and jobs["finetune_dnabert"] == 9 * 4
+    human = tmp_path / "hg38/results/models"
+    (human / "dnabert6").mkdir(parents=True)
+    (human / "dnabert6/config.json").write_text("{}")
+    result = _snakemake(
+        repo, "-n", "--configfile", mouse, "--directory", str(tmp_path / "mm10"),
+        "--config", f'finetune={{init_from: "{human}/dnabert{{k}}"}}', "tokenize={k: [6]}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = result.stdout + result.stderr
+    jobs = _job_counts(text)
+    assert "pretrain_mlm" not in jobs and "build_pretrain_corpus" not in jobs
+    assert jobs["finetune_dnabert"] == 9
+    assert re.search(rf"input: results/datasets/splice/train\.tsv.*, {human}/dnabert6\n", text)
 
 
 def test_invalid_config_stops_before_any_job(repo, tmp_path):
@@ -215,6 +251,38 @@ def _check_demo_results(out: Path, cfg: dict) -> None:
         found = pd.read_csv(viz / f"tf_{exp['accession']}/dnabert6/seed42/motifs.tsv", sep="\t")
         need = min(6, len(exp["motif"]))
         assert any(_matches(c, exp["motif"], need) for c in found["consensus"]), (exp, found)
+    _check_demo_variants(out, truth)
+
+
+def _check_demo_variants(out: Path, truth: dict) -> None:
+    """The planted variants, scored by DNABERT's model of their TF: motif-breaking SNVs change
+    its log-odds more than neutral SNVs far from any motif (medians and a one-sided
+    Mann-Whitney test); the reader test cases are skipped and counted."""
+    import pandas as pd
+    from scipy.stats import mannwhitneyu
+
+    run = out / f"results/variants/tf_{truth['variants']['tf_experiment']}/dnabert6/seed42"
+    scored = pd.read_csv(run / "variants.tsv", sep="\t", keep_default_na=False)
+    summary = json.loads((run / "summary.json").read_text())
+    assert {r: n for r, n in summary["skipped_by_reason"].items() if n} == {
+        "symbolic": 1, "too_long": 1, "ref_mismatch": 1, "unknown_chromosome": 1,
+    }  # fmt: skip
+    assert summary["chromosome_map"] == {str(i): f"chr{i}" for i in range(1, 7)}
+    assert summary["window"] == 101 and summary["n_alleles"] == truth["variants"]["n_alleles"]
+    effect = scored["delta_log_odds"].abs()
+    breaking = effect[scored["PLANTED"] == "motif_breaking"]
+    neutral = effect[scored["PLANTED"] == "neutral"]
+    assert len(breaking) == truth["variants"]["n_motif_breaking"]
+    assert len(neutral) == truth["variants"]["n_neutral"]
+    assert breaking.median() > neutral.median(), (breaking.describe(), neutral.describe())
+    assert mannwhitneyu(breaking, neutral, alternative="greater").pvalue < 0.01
+    ranks = scored.groupby("PLANTED")["rank"].median()
+    assert ranks["motif_breaking"] < ranks["neutral"]
+    assert (run / "variant_effects.png").is_file()
+    assert (
+        str(run / "summary.json").split("results/")[-1]
+        in (out / "results/report/provenance.html").read_text()
+    )
 
 
 def test_motif_match_helper():

@@ -79,6 +79,7 @@ def input_assemblies(config: dict[str, Any]) -> dict[str, tuple[str, str]]:
     add("promoters.tss", config.get("promoters", {}).get("tss"))
     add("promoters.tata", config.get("promoters", {}).get("tata"))
     add("blacklist", config.get("blacklist"))
+    add("variants.vcf", config.get("variants", {}).get("vcf"))
     tf = config.get("tf", {})
     tasks = config.get("datasets", {}).get("tasks", [])
     if any(t == "tf" or t.startswith("tf_") for t in tasks):

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "dnabert.commands.baselines",
     "dnabert.commands.report",
     "dnabert.commands.finetune",
+    "dnabert.commands.variants",
 ]
 
 

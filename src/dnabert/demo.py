@@ -28,6 +28,10 @@ Signals planted (all strand-aware, in this order, later ones winning where they 
    acceptors, then the intron dinucleotides (GT-AG, or GC-AG / AT-AC for ~2% of introns) last,
    so nothing overwrites them.
 
+``variants.vcf`` then lists known variants in the finished genome (:mod:`dnabert.demo_variants`):
+motif-breaking SNVs in planted TF sites, neutral ones far from any peak or TSS, and one record
+per case a VCF reader must handle.
+
 Coordinates inside this module are 0-based half-open unless a name says ``1-based``.
 """
 
@@ -62,6 +66,7 @@ from dnabert.demo_sim import (
     simulate_peaks,
     to_genome,
 )
+from dnabert.demo_variants import demo_variants
 from dnabert.provenance import atomic_path, code_version
 
 log = logging.getLogger(__name__)
@@ -343,6 +348,10 @@ def generate_demo(
         plant_one(seqs[c], anchor, st, -2, ac)
 
     files = _render(seqs, soft, genes, tss, blacklist, experiments)
+    # known variants, from the finished genome and their own stream (nothing above moves)
+    files["variants.vcf"], variant_truth = demo_variants(
+        seqs, chroms, experiments, tss, blacklist, np.random.default_rng([seed, 3])
+    )
     truth = {
         "generator": "dnabert.demo.generate_demo",
         "seed": seed,
@@ -366,6 +375,7 @@ def generate_demo(
              "n_planted": sum(p["planted"] for p in e["peaks"])}
             for i, e in enumerate(experiments)
         ],
+        "variants": variant_truth,
         "noncanonical_introns": [
             {"chrom": c, "start": s + 1, "end": e, "strand": st, "donor": dn, "acceptor": ac}
             for (c, s, e, st), (dn, ac) in sorted(noncanon.items())

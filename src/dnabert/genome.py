@@ -317,3 +317,30 @@ def check_chromosome_names(
                 f"{genome_label}; is it for another assembly?"
             )
     return report
+
+
+def chromosome_name_map(
+    names: Iterable[str], genome_names: Iterable[str], source: str, genome_label: str = "genome"
+) -> dict[str, str]:
+    """``{name in source: name in the genome}`` for every name of ``names`` the genome has,
+    as is or with ``chr`` added or removed (ClinVar's ``1`` is UCSC's ``chr1``; ``MT`` is
+    ``chrM``). Names it lacks are left out (the caller counts their records).
+
+    Raises :class:`GenomeError` naming ``source`` when no name maps (another assembly, or a
+    naming this check does not know), with examples from both sides.
+    """
+    genome, names = set(genome_names), list(dict.fromkeys(names))
+    out: dict[str, str] = {}
+    for name in names:
+        for candidate in (name, _flip(name), {"MT": "chrM", "chrM": "MT"}.get(name)):
+            if candidate in genome:
+                out[name] = candidate
+                break
+    if names and not out:
+        some = sorted(names)[:5]
+        raise GenomeError(
+            f"{source}: none of its chromosome names ({some}) is in the {genome_label}, even "
+            f"with 'chr' added or removed (the {genome_label} has e.g. {sorted(genome)[:5]}); "
+            "is it for another assembly?"
+        )
+    return out

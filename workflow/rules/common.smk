@@ -50,6 +50,17 @@ DEMO_SOURCE = "resources/demo_source"
 SCRIPTS = os.path.relpath(os.path.join(workflow.basedir, "workflow", "scripts"))
 
 
+# A gzip/bgzip VCF is kept compressed (pysam reads both); a plain one stays plain.
+VARIANTS_VCF = f"resources/variants/{GENOME}.vcf" + (
+    ".gz"
+    if config.get("variants", {})
+    .get("vcf", {})
+    .get("url", "")
+    .endswith((".gz", ".bgz"))
+    else ""
+)
+
+
 def _download_sources():
     """Map each downloaded resource path (under resources/) to its config source."""
     sources = {f"genome/{GENOME}.fa": config["genome"]["fasta"]}
@@ -61,6 +72,8 @@ def _download_sources():
             sources[f"promoters/{GENOME}.tata.txt"] = config["promoters"]["tata"]
     if "blacklist" in config:
         sources[f"blacklist/{GENOME}.bed"] = config["blacklist"]
+    if "variants" in config:
+        sources[VARIANTS_VCF.removeprefix("resources/")] = config["variants"]["vcf"]
     return sources
 
 
@@ -101,7 +114,7 @@ def get_names_check_inputs(wildcards):
 def demo_outputs():
     """Files the demo generator writes (config 'demo' section)."""
     files = ["genome.fa.gz", "annotation.gtf.gz", "epdnew_tss.bed", "epdnew_tata.txt"]
-    files += ["blacklist.bed", "metadata.tsv", "MD5SUMS", "truth.json"]
+    files += ["blacklist.bed", "metadata.tsv", "MD5SUMS", "truth.json", "variants.vcf"]
     n_tf = config["demo"]["n_tf_experiments"]
     files += [f"tf/DEMOTF{i:02d}.bed.gz" for i in range(1, n_tf + 1)]
     return [f"{DEMO_SOURCE}/{name}" for name in files]
@@ -419,6 +432,32 @@ def get_report_targets(wildcards):
     return targets
 
 
+# --- variant effects (variants.smk) ---
+
+
+def _variant_runs(name):
+    """results/variants/{task}/dnabert{k}/seed{seed}/{name} of every model variants.tasks names."""
+    if "variants" not in config:
+        return []
+    return expand(
+        "results/variants/{task}/dnabert{k}/seed{seed}/{name}",
+        task=config["variants"]["tasks"],
+        k=config["tokenize"]["k"],
+        seed=config["seeds"],
+        name=name,
+    )
+
+
+def get_variant_targets(wildcards):
+    """The variant-effect figure of every scoring run (none unless variants is configured)."""
+    return _variant_runs("variant_effects.png")
+
+
+def get_variant_summaries(wildcards):
+    """summary.json of every scoring run: provenance for the report's table."""
+    return _variant_runs("summary.json")
+
+
 # --- fine-tuning, custom tasks and the metrics table ---
 
 from dnabert.datasets.custom import check_custom_task_names
@@ -514,5 +553,10 @@ def get_finetune_settings(wildcards):
 
 
 def get_pretrained_model(wildcards):
-    """The model fine-tuning starts from: finetune.init_from, else results/models/dnabert{k}."""
-    return config["finetune"]["init_from"] or f"results/models/dnabert{wildcards.k}"
+    """The model fine-tuning starts from: finetune.init_from ({k} replaced by the run's k, so
+    one setting names another run's models for every k: cross-species fine-tuning), else
+    results/models/dnabert{k}."""
+    init_from = config["finetune"]["init_from"]
+    if init_from:
+        return init_from.replace("{k}", wildcards.k)
+    return f"results/models/dnabert{wildcards.k}"

@@ -151,6 +151,7 @@ rule summarise_provenance:
     input:
         figures=expand("results/report/figures/{name}.json", name=FIGURE_NAMES),
         viz=get_viz_provenance,
+        variants=get_variant_summaries,
     output:
         report(
             "results/report/provenance.html",

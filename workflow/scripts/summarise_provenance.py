@@ -11,4 +11,7 @@ logging.basicConfig(
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
 record_failures()  # the traceback also ends the rule log
-write_provenance_html([*snakemake.input.figures, *snakemake.input.viz], snakemake.output[0])
+write_provenance_html(
+    [*snakemake.input.figures, *snakemake.input.viz, *snakemake.input.variants],
+    snakemake.output[0],
+)

@@ -148,8 +148,12 @@ def _is_flag_header(fields: list[str]) -> bool:
     return len(fields) >= 2 and any(f.strip().lower().startswith("tata") for f in fields)
 
 
-def read_tata_names(path: str | Path) -> set[str]:
+def read_tata_names(path: str | Path, column: str | None = None) -> set[str]:
     """Read the names of TATA-box promoters.
+
+    ``column`` names the flag column of a flag table (config ``datasets.promoters.tata_column``,
+    e.g. EPD's ``TATA-box``; case-insensitive); None takes the first column whose header
+    starts with ``TATA``.
 
     Accepted (detected from the first non-blank line):
 
@@ -176,7 +180,7 @@ def read_tata_names(path: str | Path) -> set[str]:
     if first.startswith(">"):
         return _tata_from_fasta(path, raw)
     if _is_flag_header(header):
-        return _tata_from_flag_table(path, raw, header, hashed=first.startswith("#"))
+        return _tata_from_flag_table(path, raw, header, hashed=first.startswith("#"), column=column)
     names: set[str] = set()
     for _ln, line in raw:
         if line.startswith(("#", "track ", "browser ")):
@@ -207,7 +211,7 @@ def _tata_from_fasta(path, raw) -> set[str]:
     return names
 
 
-def _tata_from_flag_table(path, raw, header, *, hashed: bool) -> set[str]:
+def _tata_from_flag_table(path, raw, header, *, hashed: bool, column: str | None) -> set[str]:
     lower = [h.strip().lower() for h in header]
     name_col = next((lower.index(c) for c in _NAME_COLUMNS if c in lower), None)
     if name_col is None and hashed:
@@ -217,7 +221,15 @@ def _tata_from_flag_table(path, raw, header, *, hashed: bool) -> set[str]:
             f"{path}: line {raw[0][0]}: table with a TATA column {header} needs a name column "
             f"(one of {', '.join(_NAME_COLUMNS)})"
         )
-    flag_col = next(i for i, h in enumerate(lower) if h.startswith("tata"))
+    if column is None:
+        flag_col = next(i for i, h in enumerate(lower) if h.startswith("tata"))
+    elif column.strip().lower() in lower:
+        flag_col = lower.index(column.strip().lower())
+    else:
+        raise PromoterInputError(
+            f"{path}: line {raw[0][0]}: no column {column!r} (datasets.promoters.tata_column) "
+            f"in the header {header}"
+        )
     names: set[str] = set()
     for ln, line in raw[1:]:
         if line.startswith("#"):

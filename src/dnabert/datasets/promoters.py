@@ -52,6 +52,7 @@ PROMOTER_DEFAULTS = {
     "piece_length": 15,
     "keep_pieces": 8,
     "tata_regex": "TATA[AT]A[AT]",
+    "tata_column": None,
     "min_distance": 10_000,
     "max_per_task": None,
 }
@@ -291,7 +292,7 @@ def build_promoter_frames(
     p = {**PROMOTER_DEFAULTS, **(params or {})}
     lengths = fasta_lengths(fasta)
     all_tss = read_tss(tss_path)
-    tata_names = read_tata_names(tata_path)
+    tata_names = read_tata_names(tata_path, column=p["tata_column"])
     check_tata_names(tata_names, all_tss, tata_path, tss_path)
     tss, stats = filter_tss(all_tss, lengths, tss_path, canonical, offsets)
     pos, wstats = prom300_positives(

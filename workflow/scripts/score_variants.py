@@ -1,0 +1,35 @@
+"""Snakemake adapter for rule score_variants: calls dnabert.variants.score_variants."""
+
+import logging
+from pathlib import Path
+
+from dnabert.joblog import record_failures
+from dnabert.variants import score_variants
+
+logging.basicConfig(
+    filename=snakemake.log[0],
+    level=logging.INFO,
+    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+)
+record_failures()  # the traceback also ends the rule log
+v = snakemake.params.variants
+score_variants(
+    snakemake.input.vcf,
+    snakemake.input.fasta,
+    Path(snakemake.output.summary).parent,
+    model_dir=snakemake.params.model_dir,
+    window=v["window"],
+    task_split=snakemake.input.test,
+    task=snakemake.wildcards.task,
+    seed=int(snakemake.wildcards.seed),
+    config=snakemake.config,
+    info_fields=v["info_fields"],
+    group_by=v["group_by"],
+    max_ref_len=v["max_ref_len"],
+    max_alt_len=v["max_alt_len"],
+    target_class=v["target_class"],
+    batch_size=v["batch_size"],
+    device=v["device"],
+    top_n=v["top_n"],
+    dpi=snakemake.params.dpi,
+)
