@@ -12,7 +12,8 @@ then the mean over tasks. Needs a finished run directory (the demo: ``snakemake 
 
 ``--model`` compares another pretrained directory (e.g. one pretrained with other settings);
 ``--lr`` overrides the fine-tuning learning rate (a sensitivity scan: give several).
-``--out`` also writes the per-run rows as TSV.
+``--set warmup_ratio=0.3`` changes a ``finetune`` setting for both. ``--out`` also writes the
+per-run rows as TSV.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     p.add_argument("--lr", nargs="+", type=float, help="fine-tuning learning rates to scan")
     p.add_argument("--inits", nargs="+", default=["pretrained", "scratch"])
+    p.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="finetune settings for every task, e.g. warmup_ratio=0.3 (YAML values)",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", type=Path, help="also write one row per run here (TSV)")
     args = p.parse_args(argv)
@@ -64,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
                 for seed in args.seeds:
                     for init in args.inits:
                         ft = dict(config["finetune"])
+                        for item in args.set:
+                            key, _, value = item.partition("=")
+                            ft[key] = yaml.safe_load(value)
                         if lr is not None:
                             ft["task_overrides"] = {
                                 t: {**v, "lr": lr} for t, v in ft["task_overrides"].items()
