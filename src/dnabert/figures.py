@@ -333,7 +333,8 @@ def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
         for i, d in enumerate(data):
             jitter = np.linspace(-0.08, 0.08, len(d)) if len(d) > 1 else np.zeros(len(d))
             ax.scatter(i + jitter, d, s=6, color="black", zorder=3)
-        ax.set_xticks(positions, [lab for lab, _ in order])
+        # "DNABERT-6 scratch" on two lines, so neighbouring labels never run together
+        ax.set_xticks(positions, [lab.replace(" ", "\n", 1) for lab, _ in order], fontsize=8)
         ax.set_ylabel(metric)
         n_exp = tf["task"].nunique()
         ax.set_title(f"TF binding: {metric} over {n_exp} experiment{'s' * (n_exp > 1)}")
