@@ -141,6 +141,21 @@ def retype_cli_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> d
     return config
 
 
+def canonical(obj: Any) -> Any:
+    """``obj`` with every mapping's keys sorted, recursively (lists keep their order).
+
+    Snakemake compares a job's params by their ``repr`` to decide whether to rerun it, and a
+    dict's ``repr`` follows its insertion order: the same settings with keys in another order
+    (a config re-saved by a YAML tool) would rerun every job. Rules pass dict-valued params
+    through this function so that only a changed value reruns a job.
+    """
+    if isinstance(obj, dict):
+        return {key: canonical(obj[key]) for key in sorted(obj, key=str)}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(canonical(item) for item in obj)
+    return obj
+
+
 def task_settings(section: dict[str, Any], task: str) -> dict[str, Any]:
     """The settings of a config section with ``task_overrides`` (``finetune``) for one task: the
     section's own keys, updated by ``task_overrides['tf']`` for a ``tf_*`` task, then by

@@ -27,10 +27,11 @@ def read_name_list(path: str | Path | None) -> list[str] | None:
         return [line.strip() for line in fh if line.strip()]
 
 
-def _write(df, out_dir, *, task, config, seed, stats):
+def _write(df, out_dir, *, task, split_cfg, config, seed, stats):
     from dnabert.datasets.common import write_task  # the promoters engineer's common writer
 
-    split_cfg = (config or {}).get("datasets", {}).get("split", {"method": "random"})
+    if split_cfg is None:  # the CLI: the split of the whole config
+        split_cfg = (config or {}).get("datasets", {}).get("split", {"method": "random"})
     return write_task(
         df, out_dir, task=task, split_cfg=split_cfg, seed=seed, config=config, extra_summary=stats
     )
@@ -43,11 +44,16 @@ def run_splice_task(
     *,
     canonical_txt: str | Path | None = None,
     splice_cfg: dict | None = None,
+    split_cfg: dict | None = None,
     config: dict | None = None,
     seed: int = 42,
     task: str = "splice",
 ) -> dict:
-    """Build the splice task from ``datasets.splice`` settings and write it; return the summary."""
+    """Build the splice task from ``datasets.splice`` settings and write it; return the summary.
+
+    ``split_cfg`` is ``datasets.split`` (the rule passes it as a param, so that a changed split
+    reruns the build); None takes it from ``config``, which is otherwise provenance only.
+    """
     cfg = dict(splice_cfg or {})
     df, stats = splice.build_splice(
         fasta,
@@ -64,7 +70,9 @@ def run_splice_task(
     )
     log.info("splice: %d donors, %d acceptors, %d non-splice", stats["n_donor"],
              stats["n_acceptor"], int((df.label == 0).sum()))  # fmt: skip
-    return _write(df, out_dir, task=task, config=config, seed=seed, stats=stats)
+    return _write(
+        df, out_dir, task=task, split_cfg=split_cfg, config=config, seed=seed, stats=stats
+    )
 
 
 def run_tf_task(
@@ -76,13 +84,14 @@ def run_tf_task(
     canonical_txt: str | Path | None = None,
     blacklist_bed: str | Path | None = None,
     tf_cfg: dict | None = None,
+    split_cfg: dict | None = None,
     config: dict | None = None,
     seed: int = 42,
 ) -> dict:
     """Build ``tf_{experiment}`` from ``datasets.tf`` settings and write it; return the summary.
 
     ``experiment`` is the selection record (target, biosample, accession ... are kept in
-    ``summary.json`` under ``experiment``).
+    ``summary.json`` under ``experiment``). ``split_cfg``: as in :func:`run_splice_task`.
     """
     cfg = dict(tf_cfg or {})
     df, stats = tfbs.build_tf_task(
@@ -98,7 +107,9 @@ def run_tf_task(
     )
     stats["experiment"] = dict(experiment)
     task = f"tf_{experiment['experiment']}"
-    return _write(df, out_dir, task=task, config=config, seed=seed, stats=stats)
+    return _write(
+        df, out_dir, task=task, split_cfg=split_cfg, config=config, seed=seed, stats=stats
+    )
 
 
 def run_select_tf_experiments(
