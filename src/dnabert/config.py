@@ -8,6 +8,7 @@ The same function serves the Snakemake workflow (``common.smk``) and the command
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 from pathlib import Path
@@ -203,6 +204,21 @@ def default_config() -> dict[str, Any]:
     return validate_config(
         {"genome": {"name": "none", "fasta": {"url": "none"}}}, source="defaults"
     )
+
+
+@functools.cache
+def _cached_defaults() -> dict[str, Any]:
+    return default_config()
+
+
+def schema_defaults(*keys: str) -> Any:
+    """The schema's default of the config section at ``keys`` (a fresh copy), e.g.
+    ``schema_defaults("baselines", "promid")``: the one source of defaults for library functions
+    called without a config (the CLI and Snakemake pass validated, complete sections)."""
+    value = _cached_defaults()
+    for key in keys:
+        value = value[key]
+    return copy.deepcopy(value)
 
 
 def config_or_defaults(path: str | os.PathLike | None) -> dict[str, Any]:
