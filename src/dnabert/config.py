@@ -1,4 +1,4 @@
-"""Config loading and validation against ``workflow/schemas/config.schema.yaml``.
+"""Config loading and validation against the schema ``dnabert/schemas/config.schema.yaml``.
 
 Validation fills in schema defaults and stops at the first invalid value with a
 :class:`ConfigError` that names the key (``datasets.split.fractions``) and what was expected.
@@ -19,7 +19,9 @@ import yaml
 
 from dnabert.assembly import AssemblyMismatchError, check_assemblies
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Package data (installed with the package); workflow/schemas/config.schema.yaml is the same file
+# for readers of the workflow, kept byte-identical (tests/test_schema_defaults.py).
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
