@@ -552,11 +552,15 @@ def get_all_metrics(wildcards):
     return get_finetune_metrics(wildcards) + get_baseline_metrics(wildcards)
 
 
-def get_all_predictions(wildcards):
-    """predictions.tsv beside every metrics.json of get_all_metrics (the figures' curves)."""
+def get_curve_predictions(wildcards):
+    """predictions.tsv of the runs whose ROC/PR curves plot_figures draws: every model on the
+    promcore tasks (dnabert.figures.figure_promcore_curves); no TF task, so the figures do not
+    wait for the TF selection checkpoint."""
+    tasks = [task for task in get_finetune_tasks() if task.startswith("promcore_")]
+    baselines = [task for task in dataset_tasks() if task.startswith("promcore_")]
     return [
         os.path.join(os.path.dirname(path), "predictions.tsv")
-        for path in get_all_metrics(wildcards)
+        for path in _finetune_metrics(tasks) + _baseline_metrics(baselines)
     ]
 
 

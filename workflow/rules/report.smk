@@ -6,7 +6,7 @@
 rule plot_figures:
     input:
         metrics="results/report/metrics.tsv",
-        predictions=get_all_predictions,
+        predictions=get_curve_predictions,
         models=get_pretrained_models,
     output:
         prom300=report(
