@@ -67,7 +67,11 @@ def test_rule_split_param_wins_over_the_whole_config(genome, tmp_path, captured)
     record = {"experiment": "E1"}
     run_tf_task(peaks, fa, tmp_path / "t", experiment=record, split_cfg=param, config=stale)
     run_splice_task(fa, gtf, tmp_path / "c", config=stale)
-    assert [call["split"] for call in captured] == [param, param, stale["datasets"]["split"]]
+    run_splice_task(fa, gtf, tmp_path / "d")  # no config: the schema's split
+    schema_split = {"method": "random", "fractions": [0.8, 0.1, 0.1], "dev_chromosomes": [],
+                    "test_chromosomes": []}  # fmt: skip
+    splits = [call["split"] for call in captured]
+    assert splits == [param, param, stale["datasets"]["split"], schema_split]
 
 
 REAL_2019 = Path(__file__).parent / "data/real/ENCODE_metadata_2019_histone_H1.metadata.tsv"
