@@ -114,6 +114,9 @@ def report_html(repo, tmp_path_factory) -> Path:
     _tiny_finetuned(workdir)
     config = yaml.safe_load((repo / "config/demo.yaml").read_text())
     config["seeds"] = [1]
+    # plot_figures declares the promcore runs' predictions: the hand-made tree has no
+    # from-scratch controls
+    config["finetune"]["scratch_control"] = False
     config["report"] = {
         "dpi": 50,
         "viz_max_sequences": 16,

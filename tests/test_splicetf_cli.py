@@ -22,7 +22,8 @@ def captured(monkeypatch):
 
     def write_task(df, out_dir, *, task, split_cfg, seed, config=None, extra_summary=None,
                    group_col=None):  # fmt: skip
-        calls.append(dict(df=df, out_dir=out_dir, task=task, seed=seed, extra=extra_summary))
+        calls.append(dict(df=df, out_dir=out_dir, task=task, seed=seed, extra=extra_summary,
+                          split=split_cfg))  # fmt: skip
         return dict(extra_summary or {})
 
     try:
@@ -52,6 +53,25 @@ def genome(tmp_path):
     with gzip.open(peaks, "wt") as fh:
         fh.write("chr1\t1000\t1300\t.\t0\t.\t5\t-1\t-1\t100\n")
     return fa, gtf, peaks
+
+
+def test_rule_split_param_wins_over_the_whole_config(genome, tmp_path, captured):
+    """The rules pass datasets.split as a param (a changed split reruns them): the builders use
+    it, and read the whole config's split only when called without one (the CLI)."""
+    from dnabert.datasets.splicetf_tasks import run_splice_task, run_tf_task
+
+    fa, gtf, peaks = genome
+    param = {"method": "random", "fractions": [0.5, 0.25, 0.25]}
+    stale = {"datasets": {"split": {"method": "random", "fractions": [0.8, 0.1, 0.1]}}}
+    run_splice_task(fa, gtf, tmp_path / "s", split_cfg=param, config=stale)
+    record = {"experiment": "E1"}
+    run_tf_task(peaks, fa, tmp_path / "t", experiment=record, split_cfg=param, config=stale)
+    run_splice_task(fa, gtf, tmp_path / "c", config=stale)
+    run_splice_task(fa, gtf, tmp_path / "d")  # no config: the schema's split
+    schema_split = {"method": "random", "fractions": [0.8, 0.1, 0.1], "dev_chromosomes": [],
+                    "test_chromosomes": []}  # fmt: skip
+    splits = [call["split"] for call in captured]
+    assert splits == [param, param, stale["datasets"]["split"], schema_split]
 
 
 REAL_2019 = Path(__file__).parent / "data/real/ENCODE_metadata_2019_histone_H1.metadata.tsv"

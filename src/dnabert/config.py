@@ -1,4 +1,4 @@
-"""Config loading and validation against ``workflow/schemas/config.schema.yaml``.
+"""Config loading and validation against the schema ``dnabert/schemas/config.schema.yaml``.
 
 Validation fills in schema defaults and stops at the first invalid value with a
 :class:`ConfigError` that names the key (``datasets.split.fractions``) and what was expected.
@@ -8,6 +8,7 @@ The same function serves the Snakemake workflow (``common.smk``) and the command
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 from pathlib import Path
@@ -18,7 +19,9 @@ import yaml
 
 from dnabert.assembly import AssemblyMismatchError, check_assemblies
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Package data (installed with the package); workflow/schemas/config.schema.yaml is the same file
+# for readers of the workflow, kept byte-identical (tests/test_schema_defaults.py).
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -141,6 +144,21 @@ def retype_cli_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> d
     return config
 
 
+def canonical(obj: Any) -> Any:
+    """``obj`` with every mapping's keys sorted, recursively (lists keep their order).
+
+    Snakemake compares a job's params by their ``repr`` to decide whether to rerun it, and a
+    dict's ``repr`` follows its insertion order: the same settings with keys in another order
+    (a config re-saved by a YAML tool) would rerun every job. Rules pass dict-valued params
+    through this function so that only a changed value reruns a job.
+    """
+    if isinstance(obj, dict):
+        return {key: canonical(obj[key]) for key in sorted(obj, key=str)}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(canonical(item) for item in obj)
+    return obj
+
+
 def task_settings(section: dict[str, Any], task: str) -> dict[str, Any]:
     """The settings of a config section with ``task_overrides`` (``finetune``) for one task: the
     section's own keys, updated by ``task_overrides['tf']`` for a ``tf_*`` task, then by
@@ -188,6 +206,21 @@ def default_config() -> dict[str, Any]:
     return validate_config(
         {"genome": {"name": "none", "fasta": {"url": "none"}}}, source="defaults"
     )
+
+
+@functools.cache
+def _cached_defaults() -> dict[str, Any]:
+    return default_config()
+
+
+def schema_defaults(*keys: str) -> Any:
+    """The schema's default of the config section at ``keys`` (a fresh copy), e.g.
+    ``schema_defaults("baselines", "promid")``: the one source of defaults for library functions
+    called without a config (the CLI and Snakemake pass validated, complete sections)."""
+    value = _cached_defaults()
+    for key in keys:
+        value = value[key]
+    return copy.deepcopy(value)
 
 
 def config_or_defaults(path: str | os.PathLike | None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from dnabert.attention import attention_scores, load_classifier, stack_scores
+from dnabert.config import schema_defaults
 from dnabert.datasets.common import read_task_split
 from dnabert.ism import classifier_predictor, delta_matrix, ism
 from dnabert.motifs import Motif, find_motifs
@@ -35,18 +36,6 @@ from dnabert.provenance import atomic_path, provenance, write_json
 from dnabert.seq import clean_sequence
 
 log = logging.getLogger(__name__)
-
-MOTIF_DEFAULTS = {
-    "width": 6,
-    "floor": 0.5,
-    "min_len": 5,
-    "min_instances": 3,
-    "pval_cutoff": 0.005,
-    "max_shift": 2,
-    "both_strands": True,
-    "flank": 2,
-    "max_motifs": 10,
-}
 
 
 def _sample_rows(n: int, limit: int, seed: int) -> np.ndarray:
@@ -164,7 +153,7 @@ def run_viz(
     last layer's ``[CLS]`` row as DNABERT-viz; ``rollout``: attention rollout over all layers).
     """
     out_dir = Path(out_dir)
-    params = {**MOTIF_DEFAULTS, **(motif or {})}
+    params = {**schema_defaults("report", "motif"), **(motif or {})}
     model, k = load_classifier(model_dir)
     split, paths = _read_splits(split_tsvs)
     rows = _sample_rows(len(split), max_sequences, 0 if seed is None else seed)

@@ -58,7 +58,7 @@ rule train_splice_round_model:
         mem_mb=8000,
         runtime=480,
     params:
-        train=config["baselines"]["splicefinder"],
+        train=canonical(config["baselines"]["splicefinder"]),
         task=get_baseline_task_name,
         seed=RECONSTRUCTION_SEED,
     script:
@@ -88,8 +88,8 @@ rule scan_splice_hard_negatives:
         mem_mb=8000,
         runtime=240,
     params:
-        splice=config["datasets"]["splice"],
-        reconstruction=config["baselines"]["splicefinder"],
+        splice=canonical(config["datasets"]["splice"]),
+        reconstruction=canonical(config["baselines"]["splicefinder"]),
     script:
         "../scripts/scan_splice_hard_negatives.py"
 
@@ -119,7 +119,8 @@ rule build_splice_round_dataset:
         mem_mb=4000,
         runtime=60,
     params:
-        splice=config["datasets"]["splice"],
+        splice=canonical(config["datasets"]["splice"]),
+        split=canonical(config["datasets"]["split"]),
         seed=config["datasets"]["seed"],
         task=get_baseline_task_name,
     script:
@@ -149,7 +150,8 @@ rule build_splice_rc_dataset:
         mem_mb=4000,
         runtime=60,
     params:
-        splice=config["datasets"]["splice"],
+        splice=canonical(config["datasets"]["splice"]),
+        split=canonical(config["datasets"]["split"]),
         seed=config["datasets"]["seed"],
         task="splice_rc",
     script:
@@ -176,7 +178,7 @@ rule score_promscan_tss:
         mem_mb=2000,
         runtime=30,
     params:
-        promid=config["baselines"]["promid"],
+        promid=canonical(config["baselines"]["promid"]),
         step=config["datasets"]["promscan"]["step"],
     script:
         "../scripts/score_promscan_tss.py"

@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 from dnabert.config import (
     ConfigError,
+    canonical,
     read_yaml_config,
     retype_cli_overrides,
     task_settings,
@@ -92,7 +93,7 @@ def _local_path(url):
 
 def get_download_source(wildcards):
     """The config source (url + checksums) of resources/{resource}."""
-    return DOWNLOADS[wildcards.resource]
+    return canonical(DOWNLOADS[wildcards.resource])
 
 
 def get_local_sources(wildcards):
@@ -218,16 +219,18 @@ def get_tf_dataset_summaries(wildcards=None):
 
 def get_tf_index_urls():
     """{list name: URL} of the selection lists, recorded in tf_experiments.json."""
-    return {
-        "metadata": config["tf"]["metadata"],
-        "ucsc_files": config["tf"]["ucsc_files_url"],
-        "ucsc_md5": config["tf"]["ucsc_md5_url"],
-    }
+    return canonical(
+        {
+            "metadata": config["tf"]["metadata"],
+            "ucsc_files": config["tf"]["ucsc_files_url"],
+            "ucsc_md5": config["tf"]["ucsc_md5_url"],
+        }
+    )
 
 
 def get_tf_index_source(wildcards):
     """Download source of a selection list (tf.metadata URL or the UCSC lists)."""
-    return {"url": TF_INDEX[wildcards.index]}
+    return canonical({"url": TF_INDEX[wildcards.index]})
 
 
 def get_tf_blacklist(wildcards):
@@ -322,7 +325,7 @@ def get_promscan_tss_calls(kind, models):
 
 def get_baseline_params(wildcards):
     """Training settings of the baseline (config baselines.<name>)."""
-    return config["baselines"][wildcards.baseline]
+    return canonical(config["baselines"][wildcards.baseline])
 
 
 def get_baseline_task_name(wildcards):
@@ -482,7 +485,7 @@ def get_custom_task_files(wildcards):
 
 
 def get_custom_task_spec(wildcards):
-    return CUSTOM_TASKS[wildcards.task]
+    return canonical(CUSTOM_TASKS[wildcards.task])
 
 
 def _is_tf_task(task):
@@ -512,7 +515,9 @@ def get_finetune_tasks(with_tf=False):
 def _finetune_metrics(tasks):
     """metrics.json of the DNABERT runs of ``tasks`` and, with finetune.scratch_control, of
     their from-scratch controls."""
-    runs = [FINETUNE_RUN] + ([SCRATCH_RUN] if config["finetune"]["scratch_control"] else [])
+    runs = [FINETUNE_RUN] + (
+        [SCRATCH_RUN] if config["finetune"]["scratch_control"] else []
+    )
     return [
         path
         for run in runs
@@ -547,9 +552,21 @@ def get_all_metrics(wildcards):
     return get_finetune_metrics(wildcards) + get_baseline_metrics(wildcards)
 
 
+def get_curve_predictions(wildcards):
+    """predictions.tsv of the runs whose ROC/PR curves plot_figures draws: every model on the
+    promcore tasks (dnabert.figures.figure_promcore_curves); no TF task, so the figures do not
+    wait for the TF selection checkpoint."""
+    tasks = [task for task in get_finetune_tasks() if task.startswith("promcore_")]
+    baselines = [task for task in dataset_tasks() if task.startswith("promcore_")]
+    return [
+        os.path.join(os.path.dirname(path), "predictions.tsv")
+        for path in _finetune_metrics(tasks) + _baseline_metrics(baselines)
+    ]
+
+
 def get_finetune_settings(wildcards):
     """The finetune section as this task sees it (its task_overrides applied)."""
-    return task_settings(config["finetune"], wildcards.task)
+    return canonical(task_settings(config["finetune"], wildcards.task))
 
 
 def get_pretrained_model(wildcards):

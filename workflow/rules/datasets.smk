@@ -27,7 +27,9 @@ rule build_promoter_dataset:
         mem_mb=8000,
         runtime=60,
     params:
-        datasets=config["datasets"],
+        seed=config["datasets"]["seed"],
+        split=canonical(config["datasets"]["split"]),
+        promoters=canonical(config["datasets"]["promoters"]),
     script:
         "../scripts/build_promoter_dataset.py"
 
@@ -54,6 +56,8 @@ rule build_promscan_dataset:
         mem_mb=32000,
         runtime=240,
     params:
-        datasets=config["datasets"],
+        seed=config["datasets"]["seed"],
+        split=canonical(config["datasets"]["split"]),
+        promscan=canonical(config["datasets"]["promscan"]),
     script:
         "../scripts/build_promscan_dataset.py"

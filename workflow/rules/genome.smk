@@ -39,7 +39,7 @@ rule index_genome:
         runtime=60,
     params:
         canonical_pattern=config["genome"]["canonical_pattern"],
-        chromosomes=config["genome"]["chromosomes"],
+        chromosomes=canonical(config["genome"]["chromosomes"]),
     script:
         "../scripts/index_genome.py"
 
@@ -76,6 +76,6 @@ if "demo" in config:
             mem_mb=2000,
             runtime=10,
         params:
-            demo=config["demo"],
+            demo=canonical(config["demo"]),
         script:
             "../scripts/generate_demo.py"

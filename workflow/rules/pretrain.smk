@@ -24,7 +24,7 @@ rule pretrain_mlm:
         runtime=2880,
         gpu=1,
     params:
-        pretrain=json.dumps(config["pretrain"], sort_keys=True),
+        pretrain=json.dumps(canonical(config["pretrain"])),
         corpus_dir=get_corpus_dir,
         scripts=SCRIPTS,
     shell:

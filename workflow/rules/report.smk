@@ -6,6 +6,7 @@
 rule plot_figures:
     input:
         metrics="results/report/metrics.tsv",
+        predictions=get_curve_predictions,
         models=get_pretrained_models,
     output:
         prom300=report(
@@ -65,6 +66,7 @@ rule plot_figures:
 rule viz_attention_motifs:
     input:
         metrics="results/finetune/{task}/dnabert{k}/seed{seed}/metrics.json",
+        model_dir=get_finetuned_model_dir,
         splits=expand(
             "results/datasets/{{task}}/{split}.tsv",
             split=config["report"]["viz_splits"],
@@ -107,8 +109,7 @@ rule viz_attention_motifs:
         mem_mb=4000,
         runtime=60,
     params:
-        model_dir=get_finetuned_model_dir,
-        report=config["report"],
+        report=canonical(config["report"]),
     script:
         "../scripts/viz_attention_motifs.py"
 
@@ -116,6 +117,7 @@ rule viz_attention_motifs:
 rule ism:
     input:
         metrics="results/finetune/{task}/dnabert{k}/seed{seed}/metrics.json",
+        model_dir=get_finetuned_model_dir,
         test="results/datasets/{task}/test.tsv",
     output:
         tsv="results/viz/{task}/dnabert{k}/seed{seed}/ism.tsv",
@@ -141,8 +143,7 @@ rule ism:
         mem_mb=4000,
         runtime=60,
     params:
-        model_dir=get_finetuned_model_dir,
-        report=config["report"],
+        report=canonical(config["report"]),
     script:
         "../scripts/ism.py"
 

@@ -27,7 +27,8 @@ rule build_splice_dataset:
         mem_mb=4000,
         runtime=60,
     params:
-        splice=config["datasets"]["splice"],
+        splice=canonical(config["datasets"]["splice"]),
+        split=canonical(config["datasets"]["split"]),
         seed=config["datasets"]["seed"],
     script:
         "../scripts/build_splice_dataset.py"

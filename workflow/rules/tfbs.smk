@@ -45,7 +45,7 @@ checkpoint select_tf_experiments:
         mem_mb=1000,
         runtime=10,
     params:
-        tf=config["tf"],
+        tf=canonical(config["tf"]),
         source_urls=get_tf_index_urls(),
     script:
         "../scripts/select_tf_experiments.py"
@@ -96,7 +96,8 @@ rule build_tf_dataset:
         mem_mb=4000,
         runtime=60,
     params:
-        tf=config["datasets"]["tf"],
+        tf=canonical(config["datasets"]["tf"]),
+        split=canonical(config["datasets"]["split"]),
         seed=config["datasets"]["seed"],
     script:
         "../scripts/build_tf_dataset.py"

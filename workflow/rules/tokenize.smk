@@ -25,6 +25,6 @@ rule build_pretrain_corpus:
         mem_mb=4000,
         runtime=60,
     params:
-        corpus=config["pretrain"]["corpus"],
+        corpus=canonical(config["pretrain"]["corpus"]),
     script:
         "../scripts/build_corpus.py"

@@ -11,6 +11,7 @@ if "variants" in config:
             fasta=GENOME_FA,
             fai=f"{GENOME_FA}.fai",
             metrics="results/finetune/{task}/dnabert{k}/seed{seed}/metrics.json",
+            model_dir=get_finetuned_model_dir,
             test="results/datasets/{task}/test.tsv",
         output:
             tsv=report(
@@ -42,8 +43,7 @@ if "variants" in config:
             mem_mb=8000,
             runtime=120,
         params:
-            model_dir=get_finetuned_model_dir,
-            variants=config["variants"],
+            variants=canonical(config["variants"]),
             dpi=config["report"]["dpi"],
         script:
             "../scripts/score_variants.py"

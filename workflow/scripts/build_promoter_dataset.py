@@ -14,7 +14,6 @@ logging.basicConfig(
 )
 record_failures()  # the traceback also ends the rule log
 sm = snakemake  # noqa: F821
-datasets = sm.params.datasets
 canonical = read_canonical(sm.input.canonical)
 build_promoter_task(
     sm.wildcards.task,
@@ -22,9 +21,9 @@ build_promoter_task(
     sm.input.tss,
     sm.input.tata,
     Path(sm.output.summary).parent,
-    seed=datasets["seed"],
-    split_cfg=datasets["split"],
-    params=datasets["promoters"],
+    seed=sm.params.seed,
+    split_cfg=sm.params.split,
+    params=sm.params.promoters,
     canonical=canonical,
     config=sm.config,
 )

@@ -14,15 +14,14 @@ logging.basicConfig(
 )
 record_failures()  # the traceback also ends the rule log
 sm = snakemake  # noqa: F821
-datasets = sm.params.datasets
 canonical = read_canonical(sm.input.canonical)
 build_promscan_task(
     sm.input.fasta,
     sm.input.tss,
     Path(sm.output.summary).parent,
-    seed=datasets["seed"],
-    split_cfg=datasets["split"],
-    params=datasets["promscan"],
+    seed=sm.params.seed,
+    split_cfg=sm.params.split,
+    params=sm.params.promscan,
     canonical=canonical,
     config=sm.config,
 )

@@ -17,6 +17,7 @@ run_splice_task(
     Path(snakemake.output.summary).parent,
     canonical_txt=snakemake.input.canonical,
     splice_cfg=splice_cfg,
-    config=snakemake.config,
+    split_cfg=snakemake.params.split,
+    config=snakemake.config,  # provenance only: recorded in summary.json
     seed=snakemake.params.seed,
 )

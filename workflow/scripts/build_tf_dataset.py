@@ -19,6 +19,7 @@ run_tf_task(
     canonical_txt=snakemake.input.canonical,
     blacklist_bed=blacklist[0] if blacklist else None,
     tf_cfg=snakemake.params.tf,
-    config=snakemake.config,
+    split_cfg=snakemake.params.split,
+    config=snakemake.config,  # provenance only: recorded in summary.json
     seed=snakemake.params.seed,
 )

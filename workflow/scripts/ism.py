@@ -14,7 +14,7 @@ logging.basicConfig(
 record_failures()  # the traceback also ends the rule log
 report = snakemake.params.report
 run_ism(
-    snakemake.params.model_dir,
+    snakemake.input.model_dir,
     snakemake.input.test,
     Path(snakemake.output.tsv).parent,
     task=snakemake.wildcards.task,

@@ -17,7 +17,7 @@ score_variants(
     snakemake.input.vcf,
     snakemake.input.fasta,
     Path(snakemake.output.summary).parent,
-    model_dir=snakemake.params.model_dir,
+    model_dir=snakemake.input.model_dir,
     window=v["window"],
     task_split=snakemake.input.test,
     task=snakemake.wildcards.task,

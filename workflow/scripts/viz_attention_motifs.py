@@ -14,7 +14,7 @@ logging.basicConfig(
 record_failures()  # the traceback also ends the rule log
 report = snakemake.params.report
 run_viz(
-    snakemake.params.model_dir,
+    snakemake.input.model_dir,
     list(snakemake.input.splits),
     Path(snakemake.output.npz).parent,
     task=snakemake.wildcards.task,

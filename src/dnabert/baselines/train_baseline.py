@@ -28,7 +28,6 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +36,7 @@ import torch.nn.functional as F
 
 from dnabert.baselines.models import build_model
 from dnabert.baselines.registry import baselines_for_task  # noqa: F401 (re-exported)
+from dnabert.config import schema_defaults
 from dnabert.datasets.common import read_task_split
 from dnabert.evaluate import compute_metrics, write_run
 from dnabert.seq import one_hot
@@ -46,29 +46,13 @@ log = logging.getLogger(__name__)
 
 PROVENANCE_COLUMNS = ("chrom", "start", "end", "strand", "source", "cluster")
 
-# Training settings used when params leave them out (paper-scale defaults live in the schema).
-DEFAULT_PARAMS: dict[str, Any] = {
-    "lr": 1e-3,
-    "max_steps": 2000,
-    "batch_size": 64,
-    "weight_decay": 0.0,
-    "patience": 5,
-    "eval_every": 200,
-    "select_metric": "mcc",
-    "eval_batch_size": 256,
-    "eval_max_examples": None,
-    "device": "auto",
-    "class_weights": None,
-    "arch": {},
-}
-
 
 def baseline_params(baseline: str, config: dict | None = None) -> dict:
-    """Training settings of ``baseline``: :data:`DEFAULT_PARAMS` updated by
-    ``config["baselines"][baseline]`` (keys the loop does not use, e.g. SpliceFinder's
-    reconstruction settings, are ignored by :func:`run_baseline`)."""
+    """Training settings of ``baseline``: the schema's defaults of ``baselines.<baseline>`` (the
+    only source of defaults) updated by ``config["baselines"][baseline]`` (keys the loop does not
+    use, e.g. SpliceFinder's reconstruction settings, are ignored by :func:`run_baseline`)."""
     section = ((config or {}).get("baselines") or {}).get(baseline) or {}
-    return {**DEFAULT_PARAMS, **section}
+    return {**schema_defaults("baselines", baseline), **section}
 
 
 class OneHotData:
@@ -174,14 +158,14 @@ def run_baseline(
 ) -> dict:
     """Train ``baseline`` on the task in ``task_dir`` and write ``out_dir`` (see module doc).
 
-    ``params``: training settings (:data:`DEFAULT_PARAMS` keys: ``lr, max_steps, batch_size,
+    ``params``: training settings (the schema's ``baselines.<baseline>`` keys: ``lr, max_steps, batch_size,
     weight_decay, patience, eval_every, select_metric, eval_batch_size, eval_max_examples
     (a fixed random dev subset for model selection), device, class_weights, arch``; ``class_weights: "balanced"`` weights the loss by inverse class frequency); missing
     keys take the defaults. ``task`` defaults to the directory name. Returns the metrics record.
     """
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     task = task or task_dir.name
-    p = {**DEFAULT_PARAMS, **(params or {})}
+    p = baseline_params(baseline, {"baselines": {baseline: params or {}}})
     splits = {}
     for name in ("train", "dev", "test"):
         path = task_dir / f"{name}.tsv"

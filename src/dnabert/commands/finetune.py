@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dnabert.commands import benchmark_script
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -118,8 +120,6 @@ def run_collect(args) -> int:
 
 
 def run_bench(args) -> int:
-    bench = Path(__file__).resolve().parents[3] / "benchmarks" / "bench_inference.py"
-    if not bench.exists():
-        raise FileNotFoundError(f"{bench}: benchmark script not found (run from a checkout)")
+    bench = benchmark_script("bench_inference.py")
     cmd = [sys.executable, str(bench), "--device", args.device, "--n", str(args.n)]
     return subprocess.call([*cmd, "--presets", args.presets])

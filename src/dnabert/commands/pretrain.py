@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+from dnabert.commands import benchmark_script
 
 
 def add_parser(sub) -> None:
@@ -67,9 +68,7 @@ def run_pretrain(args) -> int:
 
 
 def run_bench(args) -> int:
-    bench = Path(__file__).resolve().parents[3] / "benchmarks" / "bench_pretrain.py"
-    if not bench.exists():
-        raise FileNotFoundError(f"{bench}: benchmark script not found (run from a checkout)")
+    bench = benchmark_script("bench_pretrain.py")
     import runpy
 
     sys.argv = [

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dnabert.config import schema_defaults
 from dnabert.datasets.common import COLUMNS, write_task
 from dnabert.datasets.promoter_io import PromoterInputError, read_tata_names, read_tss
 from dnabert.datasets.windows import extract_windows, fasta_lengths, load_chromosome
@@ -44,18 +45,6 @@ DOWNSTREAM = 50  # bases after the TSS (paper: +50)
 CORE = (216, 286)  # promcore slice of prom300 (paper: -34..+35)
 _N = ord("N")
 DEFAULT_CANONICAL = r"^(chr)?([0-9]+|X|Y)$"
-PROMOTER_DEFAULTS = {
-    "upstream": UPSTREAM,
-    "downstream": DOWNSTREAM,
-    "core_start": CORE[0],
-    "core_end": CORE[1],
-    "piece_length": 15,
-    "keep_pieces": 8,
-    "tata_regex": "TATA[AT]A[AT]",
-    "tata_column": None,
-    "min_distance": 10_000,
-    "max_per_task": None,
-}
 
 
 def _is_canonical(chrom: str, canonical: Sequence[str] | None) -> bool:
@@ -179,7 +168,7 @@ def tata_negatives(
     *,
     chroms: Sequence[str],
     width: int = UPSTREAM + DOWNSTREAM + 1,
-    tata_regex: str = PROMOTER_DEFAULTS["tata_regex"],
+    tata_regex: str | None = None,
     min_distance: int = 10_000,
     max_draws: int = 200,
     offsets: dict[str, int] | None = None,
@@ -194,6 +183,8 @@ def tata_negatives(
     """
     offsets = offsets or {}
     rng = np.random.default_rng([seed, 2])
+    if tata_regex is None:
+        tata_regex = schema_defaults("datasets", "promoters", "tata_regex")
     pattern = re.compile(tata_regex)
     lengths = fasta_lengths(fasta)
     chroms = [c for c in chroms if c in lengths and lengths[c] > width]
@@ -286,10 +277,10 @@ def build_promoter_frames(
     """Build the TATA and non-TATA prom300 frames (positives + negatives, :data:`COLUMNS`).
 
     Returns ``({"tata": df, "notata": df}, stats)``; ``params`` overrides
-    :data:`PROMOTER_DEFAULTS` (the config section ``datasets.promoters``). ``max_per_task``
+    the schema's defaults of the config section ``datasets.promoters``. ``max_per_task``
     caps the positives of each subset (random subset drawn with ``seed``).
     """
-    p = {**PROMOTER_DEFAULTS, **(params or {})}
+    p = {**schema_defaults("datasets", "promoters"), **(params or {})}
     lengths = fasta_lengths(fasta)
     all_tss = read_tss(tss_path)
     tata_names = read_tata_names(tata_path, column=p["tata_column"])
@@ -350,7 +341,7 @@ def build_promoter_task(
     m = re.fullmatch(r"(prom300|promcore)_(tata|notata|all)", task)
     if not m:
         raise ValueError(f"unknown promoter task {task!r}; expected prom300_* or promcore_*")
-    p = {**PROMOTER_DEFAULTS, **(params or {})}
+    p = {**schema_defaults("datasets", "promoters"), **(params or {})}
     frames, stats = build_promoter_frames(
         fasta, tss_path, tata_path, seed=seed, params=p, canonical=canonical
     )

@@ -27,21 +27,13 @@ import numpy as np
 import pandas as pd
 import pybedtools
 
+from dnabert.config import schema_defaults
 from dnabert.datasets.common import COLUMNS, write_task
 from dnabert.datasets.promoter_io import read_tss
 from dnabert.datasets.promoters import filter_tss
 from dnabert.datasets.windows import extract_windows, fasta_lengths
 
 log = logging.getLogger(__name__)
-
-PROMSCAN_DEFAULTS = {
-    "flank": 5000,
-    "window": 1001,
-    "step": 100,
-    "tss_region": 500,
-    "min_overlap": 0.5,
-    "max_tss": None,
-}
 
 
 def scan_windows(tss: pd.DataFrame, *, flank: int, window: int, step: int) -> pd.DataFrame:
@@ -136,7 +128,7 @@ def build_promscan_frame(
     ``max_tss`` (``params``) takes a random subset of TSSs (drawn with ``seed``) to scan around;
     labels always use every TSS in the file.
     """
-    p = {**PROMSCAN_DEFAULTS, **(params or {})}
+    p = {**schema_defaults("datasets", "promscan"), **(params or {})}
     lengths = fasta_lengths(fasta)
     all_tss = read_tss(tss_path)
     tss, stats = filter_tss(all_tss, lengths, tss_path, canonical, offsets)

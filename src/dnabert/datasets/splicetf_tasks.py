@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from pathlib import Path
 
+from dnabert.config import schema_defaults
 from dnabert.datasets import encode, splice, tfbs
 from dnabert.provenance import atomic_path, provenance, write_json
 
@@ -27,10 +28,13 @@ def read_name_list(path: str | Path | None) -> list[str] | None:
         return [line.strip() for line in fh if line.strip()]
 
 
-def _write(df, out_dir, *, task, config, seed, stats):
+def _write(df, out_dir, *, task, split_cfg, config, seed, stats):
     from dnabert.datasets.common import write_task  # the promoters engineer's common writer
 
-    split_cfg = (config or {}).get("datasets", {}).get("split", {"method": "random"})
+    if split_cfg is None:  # the CLI: the split of the whole config, else the schema's
+        split_cfg = (config or {}).get("datasets", {}).get("split")
+    if split_cfg is None:
+        split_cfg = schema_defaults("datasets", "split")
     return write_task(
         df, out_dir, task=task, split_cfg=split_cfg, seed=seed, config=config, extra_summary=stats
     )
@@ -43,28 +47,35 @@ def run_splice_task(
     *,
     canonical_txt: str | Path | None = None,
     splice_cfg: dict | None = None,
+    split_cfg: dict | None = None,
     config: dict | None = None,
     seed: int = 42,
     task: str = "splice",
 ) -> dict:
-    """Build the splice task from ``datasets.splice`` settings and write it; return the summary."""
-    cfg = dict(splice_cfg or {})
+    """Build the splice task from ``datasets.splice`` settings and write it; return the summary.
+
+    ``split_cfg`` is ``datasets.split`` (the rule passes it as a param, so that a changed split
+    reruns the build); None takes it from ``config``, which is otherwise provenance only.
+    """
+    cfg = {**schema_defaults("datasets", "splice"), **(splice_cfg or {})}
     df, stats = splice.build_splice(
         fasta,
         gtf,
         canonical=read_name_list(canonical_txt),
-        transcript_types=cfg.get("transcript_types", ["protein_coding"]),
-        window=cfg.get("window", 400),
-        n_nonsplice=cfg.get("n_nonsplice"),
-        nonsplice_ratio=cfg.get("nonsplice_ratio", 1.0),
-        decoy_fraction=cfg.get("decoy_fraction", 0.66),
-        min_distance=cfg.get("min_distance", 200),
+        transcript_types=cfg["transcript_types"],
+        window=cfg["window"],
+        n_nonsplice=cfg["n_nonsplice"],
+        nonsplice_ratio=cfg["nonsplice_ratio"],
+        decoy_fraction=cfg["decoy_fraction"],
+        min_distance=cfg["min_distance"],
         seed=seed,
-        hard_negatives=cfg.get("hard_negatives"),
+        hard_negatives=cfg["hard_negatives"],
     )
     log.info("splice: %d donors, %d acceptors, %d non-splice", stats["n_donor"],
              stats["n_acceptor"], int((df.label == 0).sum()))  # fmt: skip
-    return _write(df, out_dir, task=task, config=config, seed=seed, stats=stats)
+    return _write(
+        df, out_dir, task=task, split_cfg=split_cfg, config=config, seed=seed, stats=stats
+    )
 
 
 def run_tf_task(
@@ -76,29 +87,32 @@ def run_tf_task(
     canonical_txt: str | Path | None = None,
     blacklist_bed: str | Path | None = None,
     tf_cfg: dict | None = None,
+    split_cfg: dict | None = None,
     config: dict | None = None,
     seed: int = 42,
 ) -> dict:
     """Build ``tf_{experiment}`` from ``datasets.tf`` settings and write it; return the summary.
 
     ``experiment`` is the selection record (target, biosample, accession ... are kept in
-    ``summary.json`` under ``experiment``).
+    ``summary.json`` under ``experiment``). ``split_cfg``: as in :func:`run_splice_task`.
     """
-    cfg = dict(tf_cfg or {})
+    cfg = {**schema_defaults("datasets", "tf"), **(tf_cfg or {})}
     df, stats = tfbs.build_tf_task(
         peaks,
         fasta,
         canonical=read_name_list(canonical_txt),
         blacklist_bed=blacklist_bed,
-        top_n=cfg.get("top_n"),
-        width=cfg.get("width", 101),
-        negatives=cfg.get("negatives", "shuffle"),
-        gc_tolerance=cfg.get("gc_tolerance", 0.02),
+        top_n=cfg["top_n"],
+        width=cfg["width"],
+        negatives=cfg["negatives"],
+        gc_tolerance=cfg["gc_tolerance"],
         seed=seed,
     )
     stats["experiment"] = dict(experiment)
     task = f"tf_{experiment['experiment']}"
-    return _write(df, out_dir, task=task, config=config, seed=seed, stats=stats)
+    return _write(
+        df, out_dir, task=task, split_cfg=split_cfg, config=config, seed=seed, stats=stats
+    )
 
 
 def run_select_tf_experiments(
