@@ -8,6 +8,8 @@ rule download_resource:
         "resources/{resource}",
     log:
         "logs/download/{resource}.log",
+    benchmark:
+        "benchmarks/download/{resource}.tsv"
     wildcard_constraints:
         resource=DOWNLOAD_PATTERN,
     conda:
@@ -31,6 +33,8 @@ rule index_genome:
         canonical="resources/genome/{genome}.canonical.txt",
     log:
         "logs/genome/index_{genome}.log",
+    benchmark:
+        "benchmarks/genome/index_{genome}.tsv"
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -52,6 +56,8 @@ rule check_chromosome_names:
         "results/qc/{genome}.chromosome_names.json",
     log:
         "logs/genome/check_names_{genome}.log",
+    benchmark:
+        "benchmarks/genome/check_names_{genome}.tsv"
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -69,6 +75,8 @@ if "demo" in config:
             demo_outputs(),
         log:
             "logs/demo/generate_demo_data.log",
+        benchmark:
+            "benchmarks/demo/generate_demo_data.tsv"
         conda:
             "../../envs/genome.yaml"
         threads: 1
