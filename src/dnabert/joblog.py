@@ -3,13 +3,29 @@
 Snakemake tells the user to "check log file(s) for error details", but an uncaught exception of
 a ``script:`` job goes to the console only, at the end of a traceback among other jobs' output.
 :func:`record_failures` makes the job's log file (configured with ``logging.basicConfig``) end
-with the exception's type, message and traceback as well.
+with the exception's type, message and traceback as well. Every job's log then closes with the
+process's exact peak resident memory (``peak RSS: N MB``, from ``getrusage``), which
+``benchmarks/bench_scale.py`` compares with the rule's declared ``mem_mb``: Snakemake's
+``benchmark:`` files sample memory every 30 s after the first 15 s and can miss a short peak.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import resource
 import sys
+
+PEAK_RSS_PREFIX = "peak RSS: "
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size (MB) of this process or any finished child, whichever is larger."""
+    kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    return kb / 1024  # Linux reports kilobytes
 
 
 def record_failures(logger_name: str = "dnabert") -> None:
@@ -26,3 +42,4 @@ def record_failures(logger_name: str = "dnabert") -> None:
         previous(exc_type, exc, tb)
 
     sys.excepthook = hook
+    atexit.register(lambda: log.info("%s%.1f MB", PEAK_RSS_PREFIX, peak_rss_mb()))
