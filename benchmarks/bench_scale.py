@@ -129,6 +129,7 @@ def collect(workdir: Path, jobs: list[dict]) -> list[dict]:
         )  # fmt: skip
         rows.append({
             "rule": job["rule"], "job": job["benchmark"][0], "wall_s": b.get("s", math.nan),
+            "cpu_s": b.get("cpu_time", math.nan),
             "peak_rss_mb": peak, "mem_mb": job["mem_mb"],
             "output_bytes": sum(path_bytes(workdir / p) for p in job["output"]),
         })  # fmt: skip
@@ -139,11 +140,12 @@ def by_rule(rows: list[dict]) -> list[dict]:
     """Rows summed / maxed per rule, in first-seen order."""
     out: dict[str, dict] = {}
     for r in rows:
-        a = out.setdefault(r["rule"], {"rule": r["rule"], "jobs": 0, "wall_s": 0.0,
+        a = out.setdefault(r["rule"], {"rule": r["rule"], "jobs": 0, "wall_s": 0.0, "cpu_s": 0.0,
                                        "max_job_s": 0.0, "peak_rss_mb": 0.0, "mem_mb": r["mem_mb"],
                                        "output_bytes": 0, "over": 0})  # fmt: skip
         a["jobs"] += 1
         a["wall_s"] += r["wall_s"]
+        a["cpu_s"] += 0.0 if math.isnan(r.get("cpu_s", math.nan)) else r["cpu_s"]
         a["max_job_s"] = max(a["max_job_s"], r["wall_s"])
         a["peak_rss_mb"] = max(a["peak_rss_mb"], r["peak_rss_mb"])
         a["output_bytes"] += r["output_bytes"]
@@ -153,12 +155,15 @@ def by_rule(rows: list[dict]) -> list[dict]:
 
 def format_table(rules: list[dict], title: str = "") -> str:
     lines = [title] if title else []
-    lines.append("| rule | jobs | wall s | slowest job s | peak RSS MB | mem_mb | output MB |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    lines.append(
+        "| rule | jobs | wall s | CPU s | slowest job s | peak RSS MB | mem_mb | output MB |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rules:
         flag = " **over**" if r["over"] else ""
         lines.append(
-            f"| {r['rule']} | {r['jobs']} | {r['wall_s']:.1f} | {r['max_job_s']:.1f} | "
+            f"| {r['rule']} | {r['jobs']} | {r['wall_s']:.1f} | {r.get('cpu_s', math.nan):.1f} | "
+            f"{r['max_job_s']:.1f} | "
             f"{r['peak_rss_mb']:.0f}{flag} | {r['mem_mb'] or '-'} | {r['output_bytes'] / 1e6:.1f} |"
         )
     return "\n".join(lines)
@@ -179,24 +184,30 @@ def fit(a_path: Path, b_path: Path) -> str:
     fa, fb = a["fraction"], b["fraction"]
     ra = {r["rule"]: r for r in a["rules"]}
     lines = [
-        f"| rule | wall exp. | RSS exp. | wall s at {fb:g} | projected wall s at 1.0 | "
-        f"peak RSS MB at {fb:g} | projected peak RSS MB at 1.0 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| rule | wall exp. | CPU exp. | RSS exp. | wall s at {fb:g} | CPU s at {fb:g} | "
+        f"projected wall s at 1.0 | projected CPU s at 1.0 | peak RSS MB at {fb:g} | "
+        "projected peak RSS MB at 1.0 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     scale = math.log(fb / fa)
+
+    def exponent(key, q, r):  # per job: TF jobs count the same at both fractions
+        ya, yb = q.get(key, math.nan) / q["jobs"], r.get(key, math.nan) / r["jobs"]
+        return math.log(max(yb, 1e-3) / max(ya, 1e-3)) / scale
+
     for r in b["rules"]:
         if r["rule"] not in ra:
             continue
         q = ra[r["rule"]]
-        # per job: TF jobs count the same at both fractions; compare per-job figures
-        wa, wb = q["wall_s"] / q["jobs"], r["wall_s"] / r["jobs"]
-        ew = math.log(max(wb, 1e-3) / max(wa, 1e-3)) / scale
+        ew, ec = exponent("wall_s", q, r), exponent("cpu_s", q, r)
         er = math.log(r["peak_rss_mb"] / q["peak_rss_mb"]) / scale
         pw = r["wall_s"] * (1 / fb) ** max(ew, 0)
+        pc = r.get("cpu_s", math.nan) * (1 / fb) ** max(ec, 0)
         pr = r["peak_rss_mb"] * (1 / fb) ** max(er, 0)
         lines.append(
-            f"| {r['rule']} | {ew:.2f} | {er:.2f} | {r['wall_s']:.1f} | {pw:.0f} | "
-            f"{r['peak_rss_mb']:.0f} | {pr:.0f} |"
+            f"| {r['rule']} | {ew:.2f} | {ec:.2f} | {er:.2f} | {r['wall_s']:.1f} | "
+            f"{r.get('cpu_s', math.nan):.1f} | {pw:.0f} | {pc:.0f} | {r['peak_rss_mb']:.0f} | "
+            f"{pr:.0f} |"
         )
     return "\n".join(lines)
 

@@ -105,7 +105,7 @@ def test_bench_scale_tabulates_real_benchmark_files(scale_run):
     genome = next(r for r in rows if r["job"] == "benchmarks/download/genome/scale.fa.tsv")
     assert genome["output_bytes"] == (work / "resources/genome/scale.fa").stat().st_size
     table = bench.format_table(bench.by_rule(rows))
-    assert table.splitlines()[0].startswith("| rule | jobs | wall s |")
+    assert table.splitlines()[0].startswith("| rule | jobs | wall s | CPU s |")
     assert "**over**" not in table
 
 
@@ -121,13 +121,14 @@ def test_bench_scale_flags_a_peak_over_the_declared_memory(scale_run):
 def test_fit_gives_growth_exponents(tmp_path):
     bench = _bench_scale()
     rule = {"rule": "x", "jobs": 1, "mem_mb": 100, "output_bytes": 0, "over": 0, "max_job_s": 0}
-    a = {"fraction": 0.01, "rules": [rule | {"wall_s": 1.0, "peak_rss_mb": 100.0}]}
-    b = {"fraction": 0.1, "rules": [rule | {"wall_s": 10.0, "peak_rss_mb": 100.0}]}
+    a = {"fraction": 0.01, "rules": [rule | {"wall_s": 1.0, "cpu_s": 1.0, "peak_rss_mb": 100.0}]}
+    b = {"fraction": 0.1, "rules": [rule | {"wall_s": 10.0, "cpu_s": 10.0, "peak_rss_mb": 100.0}]}
     (tmp_path / "a.json").write_text(json.dumps(a))
     (tmp_path / "b.json").write_text(json.dumps(b))
     row = bench.fit(tmp_path / "a.json", tmp_path / "b.json").splitlines()[-1]
-    # wall time linear (exponent 1, 100 s at 100%), memory flat (exponent 0)
-    assert row.split(" | ")[1:5] == ["1.00", "0.00", "10.0", "100"]
+    # wall and CPU time linear (exponent 1, 100 s at 100%), memory flat (exponent 0)
+    cells = row.split(" | ")
+    assert cells[1:4] == ["1.00", "1.00", "0.00"] and cells[6:8] == ["100", "100"]
 
 
 def test_parse_dry_run_reads_jobs():

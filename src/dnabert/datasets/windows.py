@@ -71,6 +71,16 @@ def load_chromosome(
     return seq
 
 
+def fetch_window(fa: pysam.FastaFile, chrom: str, start: int, end: int) -> np.ndarray:
+    """``[start, end)`` of ``chrom`` as upper-case ``uint8`` ASCII codes, letters other than ACGTN
+    as ``N``: the same bytes as ``load_chromosome(fa, chrom, invalid="N")[start:end]`` without
+    holding the chromosome (for a few thousand random windows, as TATA negatives draw)."""
+    raw = np.frombuffer(fa.fetch(chrom, start, end).encode("ascii", errors="replace"), np.uint8)
+    seq = _UPPER[raw]
+    seq[seq == 0] = ord("N")
+    return seq
+
+
 def _cut(seq: np.ndarray, starts: np.ndarray, ends: np.ndarray, minus: np.ndarray) -> list[str]:
     """Cut windows from one chromosome array (indices already checked to be in bounds)."""
     lengths = ends - starts
