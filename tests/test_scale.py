@@ -99,7 +99,7 @@ def test_bench_scale_tabulates_real_benchmark_files(scale_run):
     assert (
         rules["download_resource"]["jobs"] == 4
     )  # what the name check reads: genome, GTF, TSS, blacklist
-    assert rules["index_genome"]["mem_mb"] == 2000  # as declared in workflow/rules/genome.smk
+    assert rules["index_genome"]["mem_mb"] == 1000  # as declared in workflow/rules/genome.smk
     for r in rules.values():
         assert r["wall_s"] > 0 and 30 < r["peak_rss_mb"] < r["mem_mb"]
     genome = next(r for r in rows if r["job"] == "benchmarks/download/genome/scale.fa.tsv")

@@ -85,6 +85,7 @@ rule scan_splice_hard_negatives:
         "../../envs/torch.yaml"
     threads: 1
     resources:
+        # 1.26 GB at 10% of hg38 (step 100); <= ~8 GB projected for hg38
         mem_mb=8000,
         runtime=240,
     params:

@@ -22,6 +22,7 @@ rule build_pretrain_corpus:
         "../../envs/torch.yaml"
     threads: 1
     resources:
+        # ~4-5 bytes per base of the longest chromosome: 357 MB at 10%, ~1.5-2.2 GB for hg38
         mem_mb=4000,
         runtime=60,
     params:
