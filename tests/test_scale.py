@@ -128,7 +128,8 @@ def test_fit_gives_growth_exponents(tmp_path):
     row = bench.fit(tmp_path / "a.json", tmp_path / "b.json").splitlines()[-1]
     # wall and CPU time linear (exponent 1, 100 s at 100%), memory flat (exponent 0)
     cells = row.split(" | ")
-    assert cells[1:4] == ["1.00", "1.00", "0.00"] and cells[6:8] == ["100", "100"]
+    assert cells[1:4] == ["1.00", "1.00", "0.00"] and cells[5:7] == ["100", "100"]
+    assert cells[8].rstrip(" |") == "100"  # no memory above the floor: none projected
 
 
 def test_parse_dry_run_reads_jobs():

@@ -4,9 +4,10 @@ Snakemake tells the user to "check log file(s) for error details", but an uncaug
 a ``script:`` job goes to the console only, at the end of a traceback among other jobs' output.
 :func:`record_failures` makes the job's log file (configured with ``logging.basicConfig``) end
 with the exception's type, message and traceback as well. Every job's log then closes with the
-process's exact peak resident memory (``peak RSS: N MB``, from ``getrusage``), which
-``benchmarks/bench_scale.py`` compares with the rule's declared ``mem_mb``: Snakemake's
-``benchmark:`` files sample memory every 30 s after the first 15 s and can miss a short peak.
+process's exact peak resident memory and CPU time (``peak RSS: N MB, CPU: S s``, from
+``getrusage``), which ``benchmarks/bench_scale.py`` compares with the rule's declared ``mem_mb``:
+Snakemake's ``benchmark:`` files sample memory and CPU time every 30 s after the first 15 s, so
+they can miss a short peak and up to 30 s of CPU time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ def peak_rss_mb() -> float:
     return kb / 1024  # Linux reports kilobytes
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    own, kids = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def record_failures(logger_name: str = "dnabert") -> None:
     """Log an uncaught exception (type, message, traceback) through ``logger_name`` before the
     default handling prints it to the console; call once after ``logging.basicConfig``."""
@@ -42,4 +51,6 @@ def record_failures(logger_name: str = "dnabert") -> None:
         previous(exc_type, exc, tb)
 
     sys.excepthook = hook
-    atexit.register(lambda: log.info("%s%.1f MB", PEAK_RSS_PREFIX, peak_rss_mb()))
+    atexit.register(
+        lambda: log.info("%s%.1f MB, CPU: %.1f s", PEAK_RSS_PREFIX, peak_rss_mb(), cpu_seconds())
+    )
