@@ -159,6 +159,10 @@ def by_rule(rows: list[dict]) -> list[dict]:
     return list(out.values())
 
 
+def _num(x) -> str:
+    return "-" if x is None or math.isnan(x) else f"{x:.1f}"
+
+
 def format_table(rules: list[dict], title: str = "") -> str:
     lines = [title] if title else []
     lines.append(
@@ -168,7 +172,7 @@ def format_table(rules: list[dict], title: str = "") -> str:
     for r in rules:
         flag = " **over**" if r["over"] else ""
         lines.append(
-            f"| {r['rule']} | {r['jobs']} | {r['wall_s']:.1f} | {r.get('cpu_s', math.nan):.1f} | "
+            f"| {r['rule']} | {r['jobs']} | {r['wall_s']:.1f} | {_num(r.get('cpu_s'))} | "
             f"{r['max_job_s']:.1f} | "
             f"{r['peak_rss_mb']:.0f}{flag} | {r['mem_mb'] or '-'} | {r['output_bytes'] / 1e6:.1f} |"
         )
