@@ -316,7 +316,7 @@ def generate_scale(
 
     Files and keys as :func:`dnabert.demo.generate_demo` (``genome.fa.gz``, ``annotation.gtf.gz``,
     ``epdnew_tss.bed``, ``epdnew_tata.txt``, ``blacklist.bed``, ``tf/DEMOTF{NN}.bed.gz``,
-    ``metadata.tsv``, ``MD5SUMS``), plus ``summary.json`` (counts and seconds) instead of
+    ``metadata.tsv``, ``MD5SUMS``), plus ``summary.json`` (what was generated: counts) instead of
     ``truth.json``. ``fraction`` in (0, 1] scales chromosome lengths and every count;
     ``compresslevel`` is gzip's (1: fast; real hg38.fa.gz is level 9, decompression costs the same).
     """
@@ -413,17 +413,16 @@ def generate_scale(
         small["metadata.tsv"] = metadata_tsv(meta)
         stats.update(
             args=args, genome_bp=total, blacklist=len(bl), peaks=peaks,
-            generator="dnabert.demo_scale.generate_scale", seconds=0.0,
+            generator="dnabert.demo_scale.generate_scale",
         )  # fmt: skip
-        stats["seconds"] = round(time.perf_counter() - t0, 1)
         small["summary.json"] = (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode()
         for name, data in small.items():
             (tmp / name).write_bytes(data)
             md5[name] = hashlib.md5(data).hexdigest()
         (tmp / "MD5SUMS").write_text("".join(f"{md5[n]}  {n}\n" for n in sorted(md5)))
     log.info(
-        "wrote %s: %.1f Mbp, %d genes, %d transcripts, %d exons, %d TSSs (%d TATA), %d TF files",
-        outdir, total / 1e6, stats["genes"], stats["transcripts"], stats["exon_lines"],
+        "wrote %s in %.0f s: %.1f Mbp, %d genes, %d transcripts, %d exons, %d TSSs (%d TATA), %d TF files",
+        outdir, time.perf_counter() - t0, total / 1e6, stats["genes"], stats["transcripts"], stats["exon_lines"],
         stats["tss"], stats["tata"], n_tf_experiments,
     )  # fmt: skip
     keys = {"genome.fa.gz": "genome", "annotation.gtf.gz": "annotation", "epdnew_tss.bed": "tss",
