@@ -44,13 +44,14 @@ PEAK_RE = re.compile(r"peak RSS: ([0-9.]+) MB")
 CPU_RE = re.compile(r"peak RSS: [0-9.]+ MB, CPU: ([0-9.]+) s")
 
 
-def targets(n_tf: int, k: int) -> list[str]:
-    """The files Snakemake is asked for: every data stage (see the module docstring)."""
+def targets(n_tf: int, k: int, scan: bool = True) -> list[str]:
+    """The files Snakemake is asked for: every data stage (see the module docstring); without
+    ``scan``, not SpliceFinder's hard-negative scan (nor its training run)."""
     out = [
         "resources/genome/scale.fa.fai",
         "results/qc/scale.chromosome_names.json",
         *(f"results/datasets/{t}/summary.json" for t in [*PROMOTER_TASKS, "promscan", "splice"]),
-        "results/baselines/splice_reconstruction/round1/hard_negatives.bed",
+        *(["results/baselines/splice_reconstruction/round1/hard_negatives.bed"] if scan else []),
         *(f"results/datasets/tf_DEMOTF{i:02d}/summary.json" for i in range(1, n_tf + 1)),
         f"results/pretrain/k{k}/summary.json",
     ]
@@ -179,10 +180,10 @@ def format_table(rules: list[dict], title: str = "") -> str:
     return "\n".join(lines)
 
 
-def tabulate(workdir: Path, n_tf: int, k: int) -> list[dict]:
+def tabulate(workdir: Path, n_tf: int, k: int, scan: bool = True) -> list[dict]:
     """Rows of a finished run in ``workdir`` (a dry run with --forceall recovers its jobs)."""
     dry = subprocess.run(
-        snakemake_cmd(workdir, 1, ["-n", "--forceall", *targets(n_tf, k)]),
+        snakemake_cmd(workdir, 1, ["-n", "--forceall", *targets(n_tf, k, scan)]),
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return collect(workdir, parse_dry_run(dry.stdout + dry.stderr))
@@ -233,38 +234,48 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="save the rows here")
     ap.add_argument("--table", type=Path, metavar="WORKDIR", help="only tabulate a finished run")
     ap.add_argument("--fit", type=Path, nargs=2, metavar="JSON", help="growth between two runs")
+    ap.add_argument("--no-scan", action="store_true", help="leave out the hard-negative scan")
+    ap.add_argument(
+        "--source", type=Path, help="use these generated inputs (a make-demo outdir) as they are"
+    )
     args = ap.parse_args()
     if args.fit:
         print(fit(*args.fit))
         return 0
+    gen = None
     if args.table:
-        workdir, gen = args.table, None
+        workdir = args.table
     else:
         workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench_scale.", dir="/tmp"))
         workdir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])))  # fmt: skip
         t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "dnabert.cli", "make-demo", "--preset", "hg38-scale",
-             "--fraction", str(args.fraction), "--n-tf-experiments", str(args.n_tf),
-             "--outdir", str(workdir / "resources/scale_source")],
-            check=True, env=env, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        gen_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        gen = {"rule": "make-demo --preset hg38-scale (generator)", "jobs": 1,
-               "wall_s": time.perf_counter() - t, "max_job_s": time.perf_counter() - t,
-               "peak_rss_mb": gen_rss, "mem_mb": None, "over": 0,
-               "output_bytes": path_bytes(workdir / "resources/scale_source")}  # fmt: skip
+        if args.source:
+            (workdir / "resources").mkdir(exist_ok=True)
+            (workdir / "resources/scale_source").symlink_to(args.source.resolve())
+        else:
+            subprocess.run(
+                [sys.executable, "-m", "dnabert.cli", "make-demo", "--preset", "hg38-scale",
+                 "--fraction", str(args.fraction), "--n-tf-experiments", str(args.n_tf),
+                 "--outdir", str(workdir / "resources/scale_source")],
+                check=True, env=env, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            gen_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            gen = {"rule": "make-demo --preset hg38-scale (generator)", "jobs": 1,
+                   "wall_s": time.perf_counter() - t, "max_job_s": time.perf_counter() - t,
+                   "peak_rss_mb": gen_rss, "mem_mb": None, "over": 0,
+                   "output_bytes": path_bytes(workdir / "resources/scale_source")}  # fmt: skip
         t = time.perf_counter()
         run = subprocess.run(
-            snakemake_cmd(workdir, args.cores, [*targets(args.n_tf, args.k)]), env=env
+            snakemake_cmd(workdir, args.cores, targets(args.n_tf, args.k, not args.no_scan)),
+            env=env,
         )
         total = time.perf_counter() - t
         if run.returncode:
             print(f"snakemake failed (exit {run.returncode}); logs in {workdir}/logs")
             return run.returncode
-    rows = tabulate(workdir, args.n_tf, args.k)
+    rows = tabulate(workdir, args.n_tf, args.k, not args.no_scan)
     rules = by_rule(rows)
     if gen:
         rules.insert(0, gen)
@@ -272,9 +283,9 @@ def main() -> int:
     title = (
         f"fraction {src['args']['fraction']:g}: {src['genome_bp'] / 1e6:,.0f} Mbp, "
         f"{src['genes']:,} genes, {src['transcripts']:,} transcripts, "
-        f"{src['exon_lines']:,} exons, {src['tss']:,} TSSs, {len(src['peaks'])} TF experiments"
+        f"{src['exon_lines']:,} exons, {src['tss']:,} TSSs, {args.n_tf} TF experiments"
     )
-    if gen:
+    if not args.table:
         title += f"; Snakemake wall {total:.0f} s with --cores {args.cores}"
     print(format_table(rules, title))
     over = [r for r in rows if r["mem_mb"] and r["peak_rss_mb"] > r["mem_mb"]]
