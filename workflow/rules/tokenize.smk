@@ -22,7 +22,7 @@ rule build_pretrain_corpus:
         "../../envs/torch.yaml"
     threads: 1
     resources:
-        # ~4-5 bytes per base of the longest chromosome: 357 MB at 10%, ~1.5-2.2 GB for hg38
+        # measured 357 MB at 10% and 1.30 GB at 100% of hg38 (~5 bytes per base of chr1)
         mem_mb=4000,
         runtime=60,
     params:
