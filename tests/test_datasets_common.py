@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -134,15 +135,16 @@ def test_atomic_on_failure(tmp_path, monkeypatch):
 def test_atomic_failure_during_write(tmp_path, monkeypatch):
     out = tmp_path / "t"
     calls = {"n": 0}
-    real = pd.DataFrame.to_csv
+    real = common.write_tsv  # every split file is written through it
 
-    def fail_second(self, *a, **k):
+    def fail_second(df, path, *a, **k):
         calls["n"] += 1
         if calls["n"] == 2:
+            Path(path).write_text("half a file")
             raise OSError("disk full")
-        return real(self, *a, **k)
+        return real(df, path, *a, **k)
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", fail_second)
+    monkeypatch.setattr(common, "write_tsv", fail_second)
     with pytest.raises(OSError, match="disk full"):
         write_task(make_frame(20), out, task="t", split_cfg=RANDOM, seed=0)
     assert list(tmp_path.iterdir()) == []
@@ -170,3 +172,35 @@ def test_bad_letters_and_columns(tmp_path):
             seed=0,
         )
     assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"sequence": ["ACGT", "NNAC"], "label": [0, 1], "chrom": ["chr1", "chr2"],
+                      "start": [5, 10], "end": [9, 14], "strand": ["+", "-"],
+                      "source": ["scan:a", ""], "cluster": ["chr1:5", "chr2:10"]}),
+        pd.DataFrame({"sequence": ["AC"], "label": [1], "note": ['say "hi"\tthere']}),
+        pd.DataFrame({"sequence": ["AC", "GT"], "label": [1, 0], "score": [0.5, 1 / 3]}),
+        pd.DataFrame({"sequence": ["AC", None], "label": [1, 0]}),
+        pd.DataFrame({"sequence": pd.Series([], dtype=object), "label": pd.Series([], dtype=int)}),
+    ],
+)  # fmt: skip
+def test_write_tsv_matches_pandas_to_csv_byte_for_byte(frame, tmp_path):
+    from dnabert.datasets.common import write_tsv
+
+    write_tsv(frame, tmp_path / "fast.tsv")
+    frame.to_csv(tmp_path / "pandas.tsv", sep="\t", index=False, lineterminator="\n")
+    assert (tmp_path / "fast.tsv").read_bytes() == (tmp_path / "pandas.tsv").read_bytes()
+
+
+def test_check_frame_names_the_row_and_position_of_a_bad_letter():
+    from dnabert.datasets.common import _check_frame
+
+    df = pd.DataFrame({"sequence": ["ACGT", "ACxT"], "label": [0, 1], "chrom": ["c", "c"],
+                       "start": [0, 4], "end": [4, 8], "strand": ["+", "+"],
+                       "source": ["a", "b"]})  # fmt: skip
+    with pytest.raises(ValueError, match=r"row 1 \(b\): invalid letter 'x' at position 2"):
+        _check_frame(df, "t")
+    with pytest.raises(ValueError, match=r"row 0: empty or non-text sequence ''"):
+        _check_frame(df.assign(sequence=["", "A"]), "t")

@@ -464,22 +464,8 @@ def _render(seqs, soft, genes, tss, blacklist, experiments) -> dict[str, bytes]:
                 )
     files["annotation.gtf.gz"] = _gzip_bytes(("\n".join(lines) + "\n").encode())
 
-    bed = []
-    for r in tss:
-        t = r["t"]
-        if r["strand"] == "+":
-            s, e, ts, te = t - 49, t + 11, t, t + 11
-        else:
-            s, e, ts, te = t - 10, t + 50, t - 10, t + 1
-        bed.append((r["chrom"], s, e, r["name"], 900, r["strand"], ts, te))
-    bed.sort(key=lambda x: (x[0], x[1], x[3]))
-    # EPD's real formats: the BED is single-space delimited BED8; promoter_motifs.txt is a TAB
-    # table with a '#'-prefixed header and 0/1 flags (the demo fills only the TATA-box flag)
-    files["epdnew_tss.bed"] = "".join(" ".join(map(str, b)) + "\n" for b in bed).encode()
-    files["epdnew_tata.txt"] = (
-        "#Name\tTATA-box\tInr\tCCAAT-box\tGC-box\n"
-        + "".join(f"{r['name']}\t{int(r['tata'])}\t0\t0\t0\n" for r in sorted(tss, key=_by_name))
-    ).encode()
+    files["epdnew_tss.bed"] = epd_bed(tss)
+    files["epdnew_tata.txt"] = epd_motifs(tss)
     files["blacklist.bed"] = "".join(f"{c}\t{s}\t{e}\n" for c, s, e in blacklist).encode()
 
     meta = []
@@ -491,25 +477,64 @@ def _render(seqs, soft, genes, tss, blacklist, experiments) -> dict[str, bytes]:
             for p in e["peaks"]
         )
         files[name] = _gzip_bytes(text.encode())
-        meta += _experiment_rows(e, i + 1, name, files[name], last=i == len(experiments) - 1)
-        if i == 0:  # an experiment whose rows carry an Audit ERROR, on the first TF
-            audit = {"experiment": "DEMOSR90", "target": experiments[0]["target"],
-                     "audit_error": "extremely low read depth"}  # fmt: skip
-            meta += [_meta_row(audit, "DEMOFF90J", CONSERVATIVE, "1, 2", DEMO_ANALYSIS),
-                     _meta_row(audit, "DEMOFF90K", CONSERVATIVE, "1, 2", DEMO_ANALYSIS,
-                               twin_of="DEMOFF90J")]  # fmt: skip
-    dnase = {"experiment": "DEMOSR99", "target": None, "assay": "DNase-seq"}
-    meta.append(_meta_row(dnase, "DEMODS01", "peaks", "1", DEMO_ANALYSIS))
-    files["metadata.tsv"] = (
-        "\t".join(METADATA_COLUMNS)
-        + "\n"
-        + "".join("\t".join(r[k] for k in METADATA_COLUMNS) + "\n" for r in meta)
-    ).encode()
+        meta += experiment_metadata_rows(e, i + 1, name, files[name], len(experiments))
+    files["metadata.tsv"] = metadata_tsv(meta)
     return files
 
 
 def _by_name(record: dict) -> str:
     return record["name"]
+
+
+def epd_bed(tss: list[dict]) -> bytes:
+    """EPDnew's BED: single-space delimited BED8 of 60 bp (-49..+10 on the TSS's strand), sorted.
+
+    ``tss``: records with ``chrom``, ``t`` (0-based TSS), ``strand``, ``name``.
+    """
+    bed = []
+    for r in tss:
+        t = r["t"]
+        if r["strand"] == "+":
+            s, e, ts, te = t - 49, t + 11, t, t + 11
+        else:
+            s, e, ts, te = t - 10, t + 50, t - 10, t + 1
+        bed.append((r["chrom"], s, e, r["name"], 900, r["strand"], ts, te))
+    bed.sort(key=lambda x: (x[0], x[1], x[3]))
+    return "".join(" ".join(map(str, b)) + "\n" for b in bed).encode()
+
+
+def epd_motifs(tss: list[dict]) -> bytes:
+    """EPD's ``promoter_motifs.txt``: TAB table, '#'-prefixed header, 0/1 flags (TATA-box only)."""
+    return (
+        "#Name\tTATA-box\tInr\tCCAAT-box\tGC-box\n"
+        + "".join(f"{r['name']}\t{int(r['tata'])}\t0\t0\t0\n" for r in sorted(tss, key=_by_name))
+    ).encode()
+
+
+def experiment_metadata_rows(e: dict, n: int, url: str, data: bytes, n_total: int) -> list[dict]:
+    """metadata.tsv rows of experiment number ``n`` (1-based) of ``n_total``: its files
+    (:func:`_experiment_rows`), plus the decoys: an experiment with an Audit ERROR after the first
+    and a DNase-seq experiment after the last."""
+    rows = _experiment_rows(e, n, url, data, last=n == n_total)
+    if n == 1:  # an experiment whose rows carry an Audit ERROR, on the first TF
+        audit = {"experiment": "DEMOSR90", "target": e["target"],
+                 "audit_error": "extremely low read depth"}  # fmt: skip
+        rows += [_meta_row(audit, "DEMOFF90J", CONSERVATIVE, "1, 2", DEMO_ANALYSIS),
+                 _meta_row(audit, "DEMOFF90K", CONSERVATIVE, "1, 2", DEMO_ANALYSIS,
+                           twin_of="DEMOFF90J")]  # fmt: skip
+    if n == n_total:
+        dnase = {"experiment": "DEMOSR99", "target": None, "assay": "DNase-seq"}
+        rows.append(_meta_row(dnase, "DEMODS01", "peaks", "1", DEMO_ANALYSIS))
+    return rows
+
+
+def metadata_tsv(rows: list[dict]) -> bytes:
+    """The portal's ``metadata.tsv`` (2021+ layout, :data:`METADATA_COLUMNS`) of ``rows``."""
+    return (
+        "\t".join(METADATA_COLUMNS)
+        + "\n"
+        + "".join("\t".join(r[k] for k in METADATA_COLUMNS) + "\n" for r in rows)
+    ).encode()
 
 
 def _experiment_rows(e, n: int, url: str, data: bytes, *, last: bool) -> list[dict[str, str]]:

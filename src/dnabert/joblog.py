@@ -3,13 +3,38 @@
 Snakemake tells the user to "check log file(s) for error details", but an uncaught exception of
 a ``script:`` job goes to the console only, at the end of a traceback among other jobs' output.
 :func:`record_failures` makes the job's log file (configured with ``logging.basicConfig``) end
-with the exception's type, message and traceback as well.
+with the exception's type, message and traceback as well. Every job's log then closes with the
+process's exact peak resident memory and CPU time (``peak RSS: N MB, CPU: S s``, from
+``getrusage``), which ``benchmarks/bench_scale.py`` compares with the rule's declared ``mem_mb``:
+Snakemake's ``benchmark:`` files sample memory and CPU time every 30 s after the first 15 s, so
+they can miss a short peak and up to 30 s of CPU time.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import resource
 import sys
+
+PEAK_RSS_PREFIX = "peak RSS: "
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size (MB) of this process or any finished child, whichever is larger."""
+    kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    return kb / 1024  # Linux reports kilobytes
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    own, kids = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def record_failures(logger_name: str = "dnabert") -> None:
@@ -26,3 +51,6 @@ def record_failures(logger_name: str = "dnabert") -> None:
         previous(exc_type, exc, tb)
 
     sys.excepthook = hook
+    atexit.register(
+        lambda: log.info("%s%.1f MB, CPU: %.1f s", PEAK_RSS_PREFIX, peak_rss_mb(), cpu_seconds())
+    )

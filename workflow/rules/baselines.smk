@@ -83,8 +83,11 @@ rule scan_splice_hard_negatives:
         round=r"\d+",
     conda:
         "../../envs/torch.yaml"
-    threads: 1
+    # CPU-bound on the CNN (~2-4k windows/s per thread): the paper's scan (step 10) of hg38's
+    # genic regions is ~47M windows, ~10,000 CPU s (benchmarks/README.md); torch uses them all
+    threads: 8
     resources:
+        # 1.26 GB at 10% of hg38 (step 100); <= ~8 GB projected for hg38
         mem_mb=8000,
         runtime=240,
     params:

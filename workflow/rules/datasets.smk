@@ -24,7 +24,8 @@ rule build_promoter_dataset:
         "../../envs/genome.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
+        # measured 166 MB at 10% and 844 MB at 100% of hg38 (one chromosome at a time)
+        mem_mb=2000,
         runtime=60,
     params:
         seed=config["datasets"]["seed"],
@@ -53,7 +54,8 @@ rule build_promscan_dataset:
         "../../envs/genome.yaml"
     threads: 1
     resources:
-        mem_mb=32000,
+        # holds every window: measured 1.06 GB at 10% and 8.67 GB at 100% of hg38
+        mem_mb=12000,
         runtime=240,
     params:
         seed=config["datasets"]["seed"],

@@ -8,6 +8,8 @@ rule download_resource:
         "resources/{resource}",
     log:
         "logs/download/{resource}.log",
+    benchmark:
+        "benchmarks/download/{resource}.tsv"
     wildcard_constraints:
         resource=DOWNLOAD_PATTERN,
     conda:
@@ -31,11 +33,14 @@ rule index_genome:
         canonical="resources/genome/{genome}.canonical.txt",
     log:
         "logs/genome/index_{genome}.log",
+    benchmark:
+        "benchmarks/genome/index_{genome}.tsv"
     conda:
         "../../envs/genome.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        # measured ~150 MB at 1% and 10% of hg38 (benchmarks/README.md)
+        mem_mb=1000,
         runtime=60,
     params:
         canonical_pattern=config["genome"]["canonical_pattern"],
@@ -52,6 +57,8 @@ rule check_chromosome_names:
         "results/qc/{genome}.chromosome_names.json",
     log:
         "logs/genome/check_names_{genome}.log",
+    benchmark:
+        "benchmarks/genome/check_names_{genome}.tsv"
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -69,6 +76,8 @@ if "demo" in config:
             demo_outputs(),
         log:
             "logs/demo/generate_demo_data.log",
+        benchmark:
+            "benchmarks/demo/generate_demo_data.tsv"
         conda:
             "../../envs/genome.yaml"
         threads: 1

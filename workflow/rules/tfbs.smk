@@ -15,6 +15,8 @@ rule download_tf_index:
         "resources/peaks/{index}",
     log:
         "logs/download/peaks_{index}.log",
+    benchmark:
+        "benchmarks/download/peaks_{index}.tsv"
     wildcard_constraints:
         index="ucsc_files.txt|ucsc_md5sum.txt|encode_metadata.tsv",
     conda:
@@ -38,6 +40,8 @@ checkpoint select_tf_experiments:
         summary="results/datasets/tf_experiments.json",
     log:
         "logs/datasets/select_tf_experiments.log",
+    benchmark:
+        "benchmarks/datasets/select_tf_experiments.tsv"
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -58,6 +62,8 @@ rule download_peaks:
         "resources/peaks/{experiment}.narrowPeak.gz",
     log:
         "logs/download/peaks_{experiment}.log",
+    benchmark:
+        "benchmarks/download/peaks_{experiment}.tsv"
     wildcard_constraints:
         experiment="[A-Za-z0-9_.-]+",
     conda:
@@ -93,7 +99,8 @@ rule build_tf_dataset:
         "../../envs/genome.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        # measured ~150 MB at 10% of hg38 (one chromosome at a time)
+        mem_mb=2000,
         runtime=60,
     params:
         tf=canonical(config["datasets"]["tf"]),

@@ -69,15 +69,21 @@ def genic_regions(
     return regions, {c: np.unique(np.asarray(v, dtype=np.int64)) for c, v in junctions.items()}
 
 
+SCAN_CHUNK = 8192  # window centres scanned together
+
+
 def _scan_positions(
     regions, sizes, window: int, step: int
 ) -> Iterator[tuple[str, str, np.ndarray]]:
+    """Window centres of each region, at most :data:`SCAN_CHUNK` at a time: merged genic regions
+    grow with the genome (tens of Mbp on hg38), and a whole region's windows as strings took
+    memory in proportion (measured by benchmarks/bench_scale.py)."""
     half = window // 2
     for chrom, strand, s, e in regions:
         pos = np.arange(s, e, step, dtype=np.int64)
         pos = pos[(pos - half >= 0) & (pos + half <= sizes[chrom])]
-        if pos.size:
-            yield chrom, strand, pos
+        for a in range(0, pos.size, SCAN_CHUNK):
+            yield chrom, strand, pos[a : a + SCAN_CHUNK]
 
 
 def distance_to_nearest(junctions: np.ndarray | None, pos: np.ndarray) -> np.ndarray:
@@ -125,8 +131,9 @@ def scan_false_positives(
     rows = []
     device = next(model.parameters()).device
     model.eval()
-    chunks = list(_scan_positions(regions, sizes, window, step))
-    for chrom, strand, pos in tqdm(chunks, desc="scan genic regions", disable=None):
+    n_chunks = sum(-(-((e - s) // step + 1) // SCAN_CHUNK) for _, _, s, e in regions)
+    chunks = _scan_positions(regions, sizes, window, step)
+    for chrom, strand, pos in tqdm(chunks, total=n_chunks, desc="scan genic regions", disable=None):
         ref = fetch_window(fa, chrom, int(pos[0]) - half, int(pos[-1]) + half)
         offset = int(pos[0]) - half
         seqs, kept = [], []

@@ -6,6 +6,7 @@ import argparse
 import logging
 
 from dnabert.demo import generate_demo
+from dnabert.demo_scale import generate_scale
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,32 @@ def add_parser(sub) -> None:
     p.add_argument("--genes-per-mb", type=int, default=120, help="genes per Mbp (120)")
     p.add_argument("--n-tf-experiments", type=int, default=3, help="TF ChIP-seq experiments (3)")
     p.add_argument("--peaks-per-experiment", type=int, default=500, help="peaks each (500)")
+    p.add_argument(
+        "--preset",
+        choices=("demo", "hg38-scale"),
+        default="demo",
+        help="demo (default): the small genome with planted signals; hg38-scale: hg38's "
+        "24 chromosomes, ~30k TSSs, a GENCODE-scale GTF and ENCODE-scale peak files, scaled by "
+        "--fraction, for measuring time and memory (dnabert.demo_scale; --n-tf-experiments "
+        "applies, the other size options do not)",
+    )
+    p.add_argument(
+        "--fraction", type=float, default=0.01, help="hg38-scale: share of hg38's size (0.01)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.preset == "hg38-scale":
+        paths = generate_scale(
+            args.outdir,
+            fraction=args.fraction,
+            seed=args.seed,
+            n_tf_experiments=args.n_tf_experiments,
+        )
+        for key, path in paths.items():
+            log.info("%s: %s", key, path)
+        return 0
     paths = generate_demo(
         args.outdir,
         seed=args.seed,

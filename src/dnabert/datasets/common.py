@@ -34,20 +34,51 @@ for _c in b"ACGTN":
     _VALID_BYTES[_c] = True
 
 
+_CHUNK_BYTES = 4 << 20  # reduceat casts a piece to int64: 32 MB at a time
+
+
+def _byte_chunks(seqs: pd.Series):
+    """Yield ``(first_row, raw, starts)`` over ``seqs`` (text) in pieces of about 4 MB: ``raw`` is
+    the piece's sequences joined as ``uint8``, ``starts`` each one's start in it (length m + 1).
+    Pieces bound the memory of a whole-genome task's checks to a few copies of a piece."""
+    lengths = seqs.str.len().to_numpy(dtype=np.int64)
+    bounds = np.searchsorted(np.cumsum(lengths), np.arange(1, 1 + lengths.sum() // _CHUNK_BYTES)
+                             * _CHUNK_BYTES)  # fmt: skip
+    edges = np.unique(np.concatenate(([0], bounds + 1, [len(seqs)])).clip(0, len(seqs)))
+    values = seqs.tolist()
+    for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        starts = np.concatenate(([0], np.cumsum(lengths[a:b])))
+        raw = np.frombuffer("".join(values[a:b]).encode("ascii", errors="replace"), np.uint8)
+        yield a, raw, starts
+
+
 def _check_frame(df: pd.DataFrame, task: str) -> None:
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"task {task}: dataset frame lacks columns {missing}; expected {COLUMNS}")
-    for i, seq in enumerate(df["sequence"]):
-        if not isinstance(seq, str) or not seq:
-            raise ValueError(f"task {task}: row {i}: empty or non-text sequence {seq!r}")
-        raw = np.frombuffer(seq.encode("ascii", errors="replace"), dtype=np.uint8)
-        bad = np.flatnonzero(~_VALID_BYTES[raw])
-        if bad.size:
+    seqs = df["sequence"]
+    is_text = seqs.map(type).eq(str).to_numpy() if len(df) else np.ones(0, bool)
+    empty = ~is_text | (seqs.where(is_text, "").str.len().to_numpy() == 0)
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise ValueError(f"task {task}: row {i}: empty or non-text sequence {seqs.iloc[i]!r}")
+    # one pass over all bases (vectorized): a row-by-row loop costs minutes on genome-wide tasks
+    if not seqs.map(str.isascii).all():
+        i = int(np.flatnonzero(~seqs.map(str.isascii).to_numpy())[0])
+        bad = next(j for j, c in enumerate(seqs.iloc[i]) if not c.isascii())
+        raise ValueError(
+            f"task {task}: row {i} ({df['source'].iloc[i]}): invalid letter "
+            f"{seqs.iloc[i][bad]!r} at position {bad}; expected upper-case A, C, G, T or N"
+        )
+    for first, raw, starts in _byte_chunks(seqs):
+        bad_at = np.flatnonzero(~_VALID_BYTES[raw])
+        if bad_at.size:
+            pos = int(bad_at[0])
+            j = int(np.searchsorted(starts, pos, side="right")) - 1
+            i, at = first + j, pos - int(starts[j])
             raise ValueError(
                 f"task {task}: row {i} ({df['source'].iloc[i]}): invalid letter "
-                f"{seq[int(bad[0])]!r} at position {int(bad[0])}; "
-                "expected upper-case A, C, G, T or N"
+                f"{seqs.iloc[i][at]!r} at position {at}; expected upper-case A, C, G, T or N"
             )
     bad_strand = ~df["strand"].isin(["+", "-", "."])
     if bad_strand.any():
@@ -135,10 +166,31 @@ def assign_splits(
     return group_split[codes]
 
 
+_GC = np.zeros(256, dtype=np.uint8)
+_GC[[ord("G"), ord("C")]] = 1
+_N = np.zeros(256, dtype=np.uint8)
+_N[ord("N")] = 1
+
+
+def _gc_fraction(seqs: pd.Series) -> pd.Series:
+    """G+C over non-N bases of each sequence (0 where all are N), counted with numpy."""
+    gc = np.zeros(len(seqs), np.int64)
+    n = np.zeros(len(seqs), np.int64)
+    lengths = np.zeros(len(seqs), np.int64)
+    for first, raw, starts in _byte_chunks(seqs):
+        ln = np.diff(starts)
+        rows = first + np.flatnonzero(ln > 0)
+        at = starts[:-1][ln > 0]  # non-empty only: reduceat needs increasing in-bounds indices
+        lengths[first : first + ln.size] = ln
+        if at.size:
+            gc[rows] = np.add.reduceat(_GC[raw], at, dtype=np.int64)
+            n[rows] = np.add.reduceat(_N[raw], at, dtype=np.int64)
+    return pd.Series(gc / np.maximum(lengths - n, 1), index=seqs.index)
+
+
 def _summary_block(df: pd.DataFrame) -> dict[str, Any]:
     lengths = df["sequence"].str.len()
-    seqs = df["sequence"]
-    gc = (seqs.str.count("G") + seqs.str.count("C")) / (lengths - seqs.str.count("N")).clip(lower=1)
+    gc = _gc_fraction(df["sequence"])
     by_label = {}
     for lab, sub in df.groupby("label", sort=True):
         by_label[str(lab)] = {"n": int(len(sub)), "gc_mean": float(gc.loc[sub.index].mean())}
@@ -235,7 +287,7 @@ def write_splits(
     summary["provenance"] = provenance(config, seed)
     with atomic_path(out_dir, is_dir=True) as tmp:
         for name, part in parts.items():
-            part.to_csv(tmp / f"{name}.tsv", sep="\t", index=False, lineterminator="\n")
+            write_tsv(part, tmp / f"{name}.tsv")
         (tmp / "summary.json").write_text(
             json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"
         )
@@ -247,6 +299,51 @@ def write_splits(
         *(len(parts[s]) for s in SPLITS),
     )
     return summary
+
+
+_SPECIAL = ("\t", "\n", "\r", '"')
+
+
+def _plain_columns(df: pd.DataFrame) -> list[str] | None:
+    """Each column of ``df`` as text the way ``to_csv`` writes it, or None when some value would
+    need quoting, is missing or is not an integer or a string (then pandas must write it)."""
+    cols = []
+    for c in df.columns:
+        col = df[c]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu":
+            cols.append(col.to_numpy().astype(str).tolist())
+        elif pd.api.types.is_string_dtype(col.dtype):
+            values = col.tolist()
+            if not all(type(v) is str for v in values):
+                return None
+            joined = "".join(values)
+            if any(ch in joined for ch in _SPECIAL):
+                return None
+            cols.append(values)
+        else:
+            return None
+    return cols
+
+
+def write_tsv(df: pd.DataFrame, path: str | Path, rows_per_piece: int = 10_000) -> None:
+    """``df.to_csv(path, sep="\\t", index=False, lineterminator="\\n")``, byte for byte, but
+    several times faster in the common case: integer and plain-text columns (no TAB, newline or
+    quote anywhere, no missing values) are joined directly, ``rows_per_piece`` rows at a time
+    (bounded memory); anything else goes through pandas."""
+    header = [str(c) for c in df.columns]
+    if any(ch in "".join(header) for ch in _SPECIAL):
+        df.to_csv(path, sep="\t", index=False, lineterminator="\n")
+        return
+    with open(path, "w", newline="") as fh:
+        fh.write("\t".join(header) + "\n")
+        for a in range(0, len(df), rows_per_piece):
+            cols = _plain_columns(df.iloc[a : a + rows_per_piece])
+            if cols is None:
+                break
+            fh.writelines("\t".join(r) + "\n" for r in zip(*cols, strict=True))
+        else:
+            return
+    df.to_csv(path, sep="\t", index=False, lineterminator="\n")
 
 
 def read_task_split(path: str | Path) -> pd.DataFrame:
