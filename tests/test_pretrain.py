@@ -166,6 +166,8 @@ def test_pretrain_learns_and_writes_a_reloadable_model(tmp_path, fake_data_modul
     for name in ("config.json", "model.safetensors", "vocab.txt", "train_log.csv", "eval_log.csv"):
         assert (out / name).exists(), name
     assert not (tmp_path / "models" / "dnabert3.work").exists()  # work dir removed on success
+    # trained with the masked-only head, saved as the stock class users load
+    assert json.loads((out / "config.json").read_text())["architectures"] == ["BertForMaskedLM"]
 
     # The saved directory reloads and gives the same logits; init_from continues from it.
     ids = torch.tensor([[2, *repeat_corpus(1, seed=5)[0].tolist(), 3]])

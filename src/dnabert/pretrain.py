@@ -15,6 +15,7 @@ Outputs of :func:`pretrain`:
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -39,6 +40,7 @@ def schema_defaults(block: str) -> dict:
     return default_config()["pretrain"][block]
 
 
+@functools.cache
 def masked_lm_class():
     """``BertForMaskedLM`` whose forward, given ``labels``, runs the prediction head only on the
     masked positions (``labels != -100``, ~15%) instead of every token: the same loss and
