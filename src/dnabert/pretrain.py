@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import math
 import os
@@ -61,9 +62,14 @@ def masked_lm_class():
             loss = torch.nn.functional.cross_entropy(logits.float(), labels[masked])
             return MaskedLMOutput(loss=loss, logits=logits)
 
-        def save_pretrained(self, *args, **kwargs):
-            self.config.architectures = ["BertForMaskedLM"]
-            return super().save_pretrained(*args, **kwargs)
+        def save_pretrained(self, save_directory, *args, **kwargs):
+            # Hugging Face writes this class's name into config.json; users load the stock one
+            out = super().save_pretrained(save_directory, *args, **kwargs)
+            path = Path(save_directory) / "config.json"
+            record = json.loads(path.read_text())
+            record["architectures"] = ["BertForMaskedLM"]
+            path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+            return out
 
     return DNABertForMaskedLM
 
