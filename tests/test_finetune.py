@@ -251,3 +251,16 @@ def test_degenerate_runs_are_named():
         "dev auroc never rose above chance (0.5); best None"
     ]
     assert run_warnings(labels, good, {"accuracy": 0.3}, "accuracy") == []  # no fixed chance
+
+
+def test_cli_runs_the_control(tmp_path):
+    from dnabert.cli import main
+
+    pretrained = make_pretrained(tmp_path / "pretrained")
+    task = write_task_dir(tmp_path / "toy", n_train=32, n_eval=16)
+    out = tmp_path / "toy_scratch" / "seed1"
+    torch.set_num_threads(1)
+    args = ["finetune", "--task-dir", str(task), "--pretrained", str(pretrained), "--k", "3"]
+    rc = main([*args, "--seed", "1", "--out-dir", str(out), "--max-steps", "2", "--from-scratch"])
+    assert rc == 0
+    assert json.loads((out / "metrics.json").read_text())["model"] == "dnabert_scratch"

@@ -29,6 +29,12 @@ def add_parser(sub) -> None:
     p.add_argument("--config", help="YAML config; its finetune section and max_length are used")
     p.add_argument("--max-steps", type=int, help="override finetune.max_steps")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda (default auto)")
+    p.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="the from-scratch control: --pretrained's architecture from random weights "
+        "(recorded as model dnabert_scratch)",
+    )
     p.set_defaults(func=run_finetune)
 
     i = sub.add_parser(
@@ -89,6 +95,7 @@ def run_finetune(args) -> int:
             config=config,
             max_length=max_length,
             device=args.device,
+            from_scratch=args.from_scratch,
         )
     except Preempted as exc:
         return preempted_exit(exc)
