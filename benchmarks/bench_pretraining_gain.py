@@ -65,20 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         d.name for d in (results / "datasets").iterdir() if (d / "train.tsv").exists()
     )
     lrs = args.lr or [None]
+    settings = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        settings[key] = yaml.safe_load(value)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for task in tasks:
             for lr in lrs:
                 for seed in args.seeds:
                     for init in args.inits:
-                        ft = dict(config["finetune"])
-                        for item in args.set:
-                            key, _, value = item.partition("=")
-                            ft[key] = yaml.safe_load(value)
-                        if lr is not None:
-                            ft["task_overrides"] = {
-                                t: {**v, "lr": lr} for t, v in ft["task_overrides"].items()
-                            } | {task: {**ft["task_overrides"].get(task, {}), "lr": lr}}
+                        ft = with_settings(config["finetune"], settings, lr)
                         out = Path(tmp) / f"{task}_{init}_{lr}_{seed}"
                         t0 = time.perf_counter()
                         rec = finetune(
@@ -111,6 +108,17 @@ def main(argv: list[str] | None = None) -> int:
         pd.DataFrame(rows).to_csv(args.out, sep="\t", index=False)
     print_table(rows, args.inits)
     return 0
+
+
+def with_settings(section: dict, settings: dict, lr: float | None) -> dict:
+    """The ``finetune`` section with ``settings`` (and ``lr`` when given) for every task: they
+    replace the section's keys and win over its ``task_overrides``."""
+    settings = {**settings, **({"lr": lr} if lr is not None else {})}
+    overrides = {
+        task: {key: v for key, v in values.items() if key not in settings}
+        for task, values in (section.get("task_overrides") or {}).items()
+    }
+    return {**section, **settings, "task_overrides": overrides}
 
 
 def print_table(rows: list[dict], inits: list[str]) -> None:

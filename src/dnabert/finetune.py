@@ -339,6 +339,7 @@ def finetune(
 
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     work_dir = Path(work_dir) if work_dir else out_dir.with_name(out_dir.name + ".work")
+    init = "scratch" if from_scratch else "pretrained"
     model_name = "dnabert_scratch" if from_scratch else "dnabert"
     c = task_settings({**schema_defaults(), **(ft_cfg or {})}, task)
     t0 = time.perf_counter()
@@ -398,7 +399,7 @@ def finetune(
         "task": task,
         "k": k,
         "seed": seed,
-        "init": "scratch" if from_scratch else "pretrained",
+        "init": init,
         "finetune": c,
         "config": config,
     }
@@ -439,7 +440,7 @@ def finetune(
     extra = {
         "warnings": warnings,
         "pretrained": str(pretrained_dir),
-        "init": "scratch" if from_scratch else "pretrained",
+        "init": init,
         "n_classes": n_classes,
         "n_train": len(train_set),
         "n_dev": len(dev_set),

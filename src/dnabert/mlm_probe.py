@@ -17,6 +17,7 @@ even learned to read its neighbours, and its representations carry nothing a tas
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,11 +26,15 @@ import torch
 from dnabert.tokenizer import N_SPECIAL
 
 
+@functools.cache
 def kmer_bases(k: int) -> np.ndarray:
-    """``(4**k, k)`` uint8: the base codes (0..3 in DNABERT's ``ATCG`` order) of each k-mer
-    index (token id minus the special tokens), most significant base first."""
+    """``(4**k, k)`` uint8 (read-only, computed once per k): the base codes (0..3 in DNABERT's
+    ``ATCG`` order) of each k-mer index (token id minus the special tokens), most significant
+    base first."""
     idx = np.arange(4**k)
-    return np.stack([(idx >> (2 * (k - 1 - j))) & 3 for j in range(k)], axis=1).astype(np.uint8)
+    out = np.stack([(idx >> (2 * (k - 1 - j))) & 3 for j in range(k)], axis=1).astype(np.uint8)
+    out.flags.writeable = False
+    return out
 
 
 def kmer_counts(sequences: Sequence[np.ndarray], k: int) -> np.ndarray:

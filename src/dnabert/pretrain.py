@@ -241,17 +241,19 @@ def _pretrain(corpus_dir, out_dir, k, model_cfg, train_cfg, config, work_dir) ->
     n_eval = min(len(val_set), tcfg_dict["eval_batches"] * cfg.batch_size)
     val_seqs = [val_set[i] for i in range(n_eval)]
 
-    def eval_fn(m) -> dict:
-        # A fresh, fixed-seed collator: every evaluation masks the same positions, and training's
-        # masking stream is left untouched.
-        val_collator = KmerSpanMaskCollator(
+    def val_collator() -> KmerSpanMaskCollator:
+        # A fresh, fixed-seed collator: every evaluation (and the reference predictors) masks the
+        # same positions, and training's masking stream is left untouched.
+        return KmerSpanMaskCollator(
             k,
             mlm_probability=tcfg_dict["mlm_probability"],
             max_length=max_length,
             seed=cfg.seed + 12345,
         )
+
+    def eval_fn(m) -> dict:
         device = next(m.parameters()).device
-        return evaluate_mlm(m, val_seqs, val_collator, cfg.batch_size, device)
+        return evaluate_mlm(m, val_seqs, val_collator(), cfg.batch_size, device)
 
     n_params = sum(p.numel() for p in model.parameters())
     mc = model.config
@@ -279,12 +281,7 @@ def _pretrain(corpus_dir, out_dir, k, model_cfg, train_cfg, config, work_dir) ->
     counts = kmer_counts([train_set[i] for i in range(0, len(train_set), step)], k)
     reference = reference_accuracies(
         val_seqs,
-        KmerSpanMaskCollator(
-            k,
-            mlm_probability=tcfg_dict["mlm_probability"],
-            max_length=max_length,
-            seed=cfg.seed + 12345,
-        ),
+        val_collator(),
         cfg.batch_size,
         k,
         counts,
