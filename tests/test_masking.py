@@ -14,6 +14,7 @@ from dnabert.masking import (
     centre_probability,
     kmer_span_mask,
     padding_fraction,
+    span_offsets,
 )
 from dnabert.tokenizer import CLS_ID, MASK_ID, N_SPECIAL, PAD_ID, SEP_ID, UNK_ID, vocab_size
 
@@ -174,3 +175,21 @@ def test_length_bucket_sampler():
 def test_padding_fraction_exact():
     assert padding_fraction([6, 2], [[0, 1]], pad_to_multiple_of=None) == pytest.approx(4 / 16)
     assert padding_fraction([6, 6], [[0], [1]], pad_to_multiple_of=8) == 0.0
+
+
+def test_shorter_spans_for_diagnostics():
+    # span k is DNABERT's MASK_LIST; shorter spans are centred the same way (written out)
+    assert span_offsets(6) == span_offsets(6, 6) == (-2, -1, 0, 1, 2, 3)
+    assert span_offsets(6, 1) == (0,)
+    assert span_offsets(6, 2) == (0, 1)
+    assert span_offsets(6, 3) == (-1, 0, 1)
+    with pytest.raises(ValueError, match="span must be in 1..6"):
+        span_offsets(6, 7)
+    # span 1: masked tokens are the centres themselves, and ~15% of k-mers are masked
+    collator = KmerSpanMaskCollator(6, mlm_probability=0.15, seed=0, span=1)
+    batch = collator([np.arange(N_SPECIAL, N_SPECIAL + 500) for _ in range(8)])
+    masked = batch["labels"] != -100
+    assert 0.13 < masked.float().sum().item() / 4000 < 0.17
+    isolated = sum(e - s == 1 for r in masked.numpy() for s, e in runs(r))
+    # a token is alone when neither neighbour is a centre: 0.85^2 = 72% of them
+    assert 0.6 * masked.sum().item() < isolated < 0.85 * masked.sum().item()

@@ -37,10 +37,27 @@ def centre_probability(mlm_probability: float, k: int) -> float:
     return 1.0 - (1.0 - mlm_probability) ** (1.0 / k)
 
 
+def span_offsets(k: int, span: int | None = None) -> tuple[int, ...]:
+    """Offsets of a span's tokens relative to its centre: DNABERT's ``MASK_LIST`` for
+    ``span == k`` (the default), else ``span`` tokens centred the same way (``span`` 1: the centre
+    alone). Spans shorter than k leak the masked k-mers through their neighbours (diagnostics)."""
+    span = k if span is None else span
+    if span == k:
+        return SPAN_OFFSETS[k]
+    if not 1 <= span <= k:
+        raise ValueError(f"span must be in 1..{k}, got {span}")
+    first = -((span - 1) // 2)
+    return tuple(range(first, first + span))
+
+
 def kmer_span_mask(
-    maskable: torch.Tensor, k: int, centre_prob: float, generator: torch.Generator
+    maskable: torch.Tensor,
+    k: int,
+    centre_prob: float,
+    generator: torch.Generator,
+    span: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sample span centres and widen them to k-token spans.
+    """Sample span centres and widen them to k-token spans (``span`` tokens when given).
 
     ``maskable`` is bool ``(B, T)``, True on k-mer tokens (not specials or padding); maskable
     tokens of a row must be contiguous. Returns bool ``(masked, centres)`` of shape ``(B, T)``:
@@ -50,7 +67,7 @@ def kmer_span_mask(
     centres = (torch.rand(maskable.shape, generator=generator) < centre_prob) & maskable
     masked = torch.zeros_like(maskable)
     length = maskable.shape[1]
-    for off in SPAN_OFFSETS[k]:  # masked[:, t] |= centres[:, t - off]
+    for off in span_offsets(k, span):  # masked[:, t] |= centres[:, t - off]
         if off >= 0:
             masked[:, off:] |= centres[:, : length - off]
         else:
@@ -66,7 +83,9 @@ class KmerSpanMaskCollator:
     ``[PAD]`` to the longest row rounded up to ``pad_to_multiple_of`` and returns ``input_ids``,
     ``attention_mask`` and ``labels``, all ``torch.long`` of shape ``(B, T)``. Masking draws from
     a ``torch.Generator`` seeded with ``seed`` (random when None); ``state_dict()`` /
-    ``load_state_dict()`` save and restore it so a resumed run masks identically.
+    ``load_state_dict()`` save and restore it so a resumed run masks identically. ``span``
+    (default k, DNABERT) sets the tokens per masked span; shorter spans exist for the plateau
+    diagnostics of ``benchmarks/mlm_plateau.py``.
     """
 
     def __init__(
@@ -77,6 +96,7 @@ class KmerSpanMaskCollator:
         max_length: int = 512,
         pad_to_multiple_of: int | None = 8,
         seed: int | None = None,
+        span: int | None = None,
     ):
         if k not in SPAN_OFFSETS:
             raise ValueError(f"k must be one of {sorted(SPAN_OFFSETS)}, got {k}")
@@ -84,7 +104,8 @@ class KmerSpanMaskCollator:
             raise ValueError(f"mlm_probability must be in (0, 1), got {mlm_probability}")
         self.k = k
         self.mlm_probability = mlm_probability
-        self.centre_prob = centre_probability(mlm_probability, k)
+        self.span = len(span_offsets(k, span))
+        self.centre_prob = centre_probability(mlm_probability, self.span)
         self.max_length = max_length
         self.pad_to_multiple_of = pad_to_multiple_of
         self.vocab_size = vocab_size(k)
@@ -120,7 +141,7 @@ class KmerSpanMaskCollator:
     def __call__(self, batch: Sequence[np.ndarray]) -> dict[str, torch.Tensor]:
         input_ids, attention_mask = self.pad(batch)
         maskable = input_ids >= N_SPECIAL  # k-mers only: specials ([UNK] too) and padding stay
-        masked, _ = kmer_span_mask(maskable, self.k, self.centre_prob, self.generator)
+        masked, _ = kmer_span_mask(maskable, self.k, self.centre_prob, self.generator, self.span)
         labels = torch.where(masked, input_ids, torch.full_like(input_ids, IGNORE_INDEX))
         u = torch.rand(input_ids.shape, generator=self.generator)
         to_mask = masked & (u < 0.8)
