@@ -297,3 +297,131 @@ def test_quiet_third_party_keeps_our_log_lines(tmp_path, capfd, caplog):
     with caplog.at_level(logging.INFO, logger="dnabert"):
         logging.getLogger("dnabert.finetune").info("toy nt_tiny seed 0: test accuracy")
     assert "test accuracy" in caplog.text
+
+
+def _workflow(repo, tmp_path):
+    """A config with a custom task, a tiny DNABERT-3 (finetune.init_from) and a tiny NT named
+    NT-tiny in finetune.models; returns (model_dir, snakemake(*args) -> output)."""
+    import subprocess
+
+    import yaml
+    from test_custom_tasks import SNAKEMAKE, _gue_files
+    from test_finetune import make_pretrained
+
+    model_dir = make_nt(tmp_path / "models" / "nt_tiny")
+    config = {
+        "genome": {"name": "none", "fasta": {"url": "https://example.org/unused.fa.gz"}},
+        "datasets": {"tasks": []},
+        "tokenize": {"k": [3], "max_length": 64},
+        "seeds": [1],
+        "custom_tasks": {
+            "motif": {**_gue_files(tmp_path / "gue", n=(64, 24, 24)), "format": "gue"}
+        },
+        "baselines": {"enabled": []},
+        "finetune": {
+            "init_from": str(make_pretrained(tmp_path / "my_dnabert3", k=3)),
+            "models": {"NT-tiny": {"path": str(model_dir), "max_length": 32}},
+            **FAST,
+        },
+    }
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(config))
+    pythonpath = os.pathsep.join(filter(None, [str(repo / "src"), os.environ.get("PYTHONPATH")]))
+
+    def snakemake(*args):
+        result = subprocess.run(
+            [SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--cores", "1",
+             "--configfile", str(cfg_path), "--directory", str(tmp_path / "work"), *args],
+            cwd=repo, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "PYTHONPATH": pythonpath, "OMP_NUM_THREADS": "1"},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result.stdout + result.stderr
+
+    return model_dir, snakemake
+
+
+RUN = "results/finetune/motif/NT-tiny/seed1"
+
+
+def test_dag_has_the_models_runs_with_its_files_as_inputs(repo, tmp_path):
+    model_dir, snakemake = _workflow(repo, tmp_path)
+    plan = snakemake("-n")
+    assert "finetune_hf_model" in plan and "finetune_dnabert" in plan
+    job = plan[plan.index("rule finetune_hf_model:") :].split("\n\n")[0]
+    for name in ("config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json"):
+        assert f"{model_dir}/{name}" in job, job
+    assert f"{RUN}/metrics.json" in job
+    collect = plan[plan.index("rule collect_metrics:") :].split("\n\n")[0]
+    assert f"{RUN}/metrics.json" in collect
+
+
+@pytest.mark.slow  # ~1 min on 2 busy cores: three Snakemake invocations, one fine-tuning job
+def test_snakemake_runs_a_configured_model_under_its_name(repo, tmp_path):
+    """One run for real through the rule; an edited model file reruns it."""
+    model_dir, snakemake = _workflow(repo, tmp_path)
+    work = tmp_path / "work"
+    snakemake(f"{RUN}/metrics.json")
+    metrics = json.loads((work / RUN / "metrics.json").read_text())
+    assert (metrics["task"], metrics["model"], metrics["k"]) == ("motif", "NT-tiny", None)
+    assert metrics["max_length"] == 32 and metrics["tokenizer"] == "EsmTokenizer"
+    assert len(pd.read_csv(work / RUN / "predictions.tsv", sep="\t")) == 24
+    log = (work / "logs/finetune/motif/NT-tiny/seed1.log").read_text()
+    assert "test accuracy" in log  # our own lines stay in the rule log
+    assert "Loading weights" not in log
+    # new content and a later mtime (Snakemake skips a newer file with an unchanged checksum)
+    config = model_dir / "config.json"
+    config.write_text(config.read_text() + "\n")
+    later = os.stat(work / RUN / "metrics.json").st_mtime + 3600
+    os.utime(config, (later, later))
+    assert "finetune_hf_model" in snakemake("-n", f"{RUN}/metrics.json")
+
+
+def test_tables_and_figures_name_the_model_as_configured(tmp_path):
+    """A model named DNABERT-2 is its own row, label and bar; not mistaken for DNABERT-k."""
+    from dnabert import figures
+    from dnabert.metrics_table import collect_metrics
+
+    results = tmp_path / "results"
+    runs = {
+        ("finetune", "dnabert6", "dnabert", 6): 0.9,
+        ("finetune", "DNABERT-2", "DNABERT-2", None): 0.8,
+        ("baselines", "deepromoter", "deepromoter", None): 0.7,
+    }
+    paths = []
+    for task in ("prom300_tata", "tf_A", "tf_B"):
+        for (kind, run, model, k), acc in runs.items():
+            d = results / kind / task / run / "seed0"
+            d.mkdir(parents=True)
+            metrics = {"task": task, "model": model, "k": k, "seed": 0, "accuracy": acc,
+                       "f1": acc, "mcc": acc - 0.1 + 0.01 * len(task)}  # fmt: skip
+            (d / "metrics.json").write_text(json.dumps(metrics))
+            paths.append(d / "metrics.json")
+    table = collect_metrics(paths)
+    assert sorted(set(table["run"])) == ["DNABERT-2", "deepromoter", "dnabert6"]
+    table.to_csv(tmp_path / "metrics.tsv", sep="\t", index=False)
+    df = figures.read_metrics(tmp_path / "metrics.tsv")
+    assert sorted(set(df["label"])) == ["DNABERT-2", "DNABERT-6", "DeePromoter"]
+    assert figures.other_language_models(df, results) == ["DNABERT-2"]
+    row = next(df[df["model"] == "DNABERT-2"].itertuples())
+    assert figures.run_dir(results, row) == results / "finetune" / row.task / "DNABERT-2" / "seed0"
+    tests = figures.wilcoxon_tests(df[df["task"].str.startswith("tf_")], "accuracy")
+    assert set(tests) == {"DNABERT-2", "DeePromoter"}  # both compared with DNABERT-6
+
+
+def test_cli_finetunes_a_model_directory(tmp_path, task):
+    from dnabert.cli import main
+
+    model_dir = make_nt(tmp_path / "nt_tiny")
+    out = tmp_path / "run"
+    args = ["finetune", "--task-dir", str(task), "--hf-model", str(model_dir), "--seed", "3",
+            "--out-dir", str(out), "--max-steps", "3", "--max-length", "16", "--device", "cpu"]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["model"], metrics["task"], metrics["seed"]) == ("nt_tiny", "task", 3)
+    assert (metrics["steps"], metrics["max_length"]) == (3, 16)
+    # DNABERT still needs its k; a missing directory is one clear error line
+    assert main(["finetune", "--task-dir", str(task), "--pretrained", str(model_dir),
+                 "--out-dir", str(tmp_path / "x")]) == 1  # fmt: skip
+    assert main(["finetune", "--task-dir", str(task), "--hf-model", str(tmp_path / "none"),
+                 "--out-dir", str(tmp_path / "y")]) == 1  # fmt: skip

@@ -307,8 +307,11 @@ def wilcoxon_tests(tf: pd.DataFrame, metric: str) -> dict[str, tuple[float, int]
     ``{baseline label: (p, n_experiments)}``; p is nan with fewer than 2 pairs or all ties.
     """
     per = tf.groupby(["label", "task"])[metric].mean().unstack("label")
-    ours = set(tf.loc[tf["model"] == "dnabert", "label"])  # by model: a user's may say DNABERT
-    dnabert = [c for c in per.columns if c in ours]
+    if "model" in tf.columns:  # by model: another language model's name may say DNABERT
+        ours = set(tf.loc[tf["model"] == "dnabert", "label"])
+        dnabert = [c for c in per.columns if c in ours]
+    else:
+        dnabert = [c for c in per.columns if re.fullmatch(r"DNABERT-\d", str(c))]
     out: dict[str, tuple[float, int]] = {}
     if not dnabert:
         return out

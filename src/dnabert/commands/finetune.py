@@ -134,6 +134,8 @@ def _run_hf_model(args, task: str, ft_cfg: dict, config: dict | None) -> int:
     from dnabert.procguard import preempted_exit
     from dnabert.train import Preempted
 
+    if args.from_scratch or args.k is not None:
+        raise ValueError("--from-scratch and --k are DNABERT's (--pretrained), not --hf-model's")
     spec = HFModelSpec(
         name=args.name or Path(args.hf_model).resolve().name,
         path=args.hf_model,
