@@ -425,3 +425,46 @@ def test_cli_finetunes_a_model_directory(tmp_path, task):
                  "--out-dir", str(tmp_path / "x")]) == 1  # fmt: skip
     assert main(["finetune", "--task-dir", str(task), "--hf-model", str(tmp_path / "none"),
                  "--out-dir", str(tmp_path / "y")]) == 1  # fmt: skip
+
+
+TOY_CODE = '''"""Stands in for the model code DNABERT-2 ships (bert_layers.py)."""
+
+from transformers import BertForSequenceClassification
+
+
+class ToyBertForSequenceClassification(BertForSequenceClassification):
+    pass
+'''
+
+
+def test_trust_remote_code_runs_the_directorys_own_model(tmp_path, task, monkeypatch):
+    """A DNABERT-2-like directory: model_type bert, its own classifier class in shipped code."""
+    import sys
+
+    import transformers.dynamic_module_utils as dyn
+
+    monkeypatch.setattr(dyn, "HF_MODULES_CACHE", str(tmp_path / "hf_modules"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    train = pd.read_csv(task / "train.tsv", sep="\t")
+    model_dir = make_bpe_bert(tmp_path / "dnabert2_like", train["sequence"].tolist())
+    (model_dir / "modeling_toy.py").write_text(TOY_CODE)
+    config = json.loads((model_dir / "config.json").read_text())
+    config["auto_map"] = {
+        "AutoModelForSequenceClassification": "modeling_toy.ToyBertForSequenceClassification"
+    }
+    (model_dir / "config.json").write_text(json.dumps(config))
+    spec = HFModelSpec(name="DNABERT-2-like", path=str(model_dir))
+    with pytest.raises(ValueError, match="set trust_remote_code: true"):
+        finetune_hf_model(task, spec, tmp_path / "no", task="toy", seed=0, ft_cfg=FAST)
+    assert not (tmp_path / "no").exists()
+    spec = HFModelSpec(name="DNABERT-2-like", path=str(model_dir), trust_remote_code=True)
+    out = tmp_path / "run"
+    cfg = {**FAST, "max_steps": 3}
+    record = finetune_hf_model(task, spec, out, task="toy", seed=0, ft_cfg=cfg, device="cpu")
+    assert record["architecture"] == "ToyBertForSequenceClassification"
+    assert record["config"]["model"] == "DNABERT-2-like"
+    # the fine-tuned model keeps its code beside it, so it reloads the same way
+    assert (out / "model" / "modeling_toy.py").exists()
+    assert load_hf_classifier(out / "model", 2, 0.0, trust_remote_code=True).__class__.__name__ == (
+        "ToyBertForSequenceClassification"
+    )

@@ -580,6 +580,7 @@ def _finetune(
         "warnings": warnings,
         "pretrained": backbone.source,
         "init": backbone.init,
+        "architecture": type(model).__name__,
         "tokenizer": backbone.tokenizer,
         # mean tokens per train sequence, special tokens and sub-windows aside
         "tokens_per_sequence": round(float(np.mean([ids.size for ids in train_set.ids])), 3),

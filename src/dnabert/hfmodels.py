@@ -177,7 +177,9 @@ def tokenize_with(tokenizer) -> Callable[[list[str], list[str]], list[np.ndarray
         out = []
         batch = 1024
         for s in range(0, len(sequences), batch):
-            enc = tokenizer(sequences[s : s + batch], add_special_tokens=False)["input_ids"]
+            enc = tokenizer(sequences[s : s + batch], add_special_tokens=False, verbose=False)[
+                "input_ids"
+            ]
             for j, ids in enumerate(enc):
                 ids = np.asarray(ids, dtype=np.int64)
                 if unk is not None and "N" not in sequences[s + j] and (ids == unk).any():
