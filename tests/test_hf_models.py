@@ -356,19 +356,24 @@ def test_dag_has_the_models_runs_with_its_files_as_inputs(repo, tmp_path):
     assert f"{RUN}/metrics.json" in collect
 
 
-@pytest.mark.slow  # ~1 min on 2 busy cores: three Snakemake invocations, one fine-tuning job
+@pytest.mark.slow  # ~1.5 min on 2 busy cores: Snakemake twice, three jobs
 def test_snakemake_runs_a_configured_model_under_its_name(repo, tmp_path):
-    """One run for real through the rule; an edited model file reruns it."""
+    """One run for real through the rule, beside a DNABERT run, with quiet third-party output;
+    an edited model file reruns it."""
     model_dir, snakemake = _workflow(repo, tmp_path)
     work = tmp_path / "work"
-    snakemake(f"{RUN}/metrics.json")
+    dnabert_run = "results/finetune/motif/dnabert3/seed1/metrics.json"
+    output = snakemake(f"{RUN}/metrics.json", dnabert_run)
+    # no third-party bars in either job's output (transformers prints "Loading weights" bars
+    # and load reports by default; the workflow turns them off for every job)
+    assert "Loading weights" not in output and "LOAD REPORT" not in output, output[-3000:]
+    assert "it/s]" not in output
     metrics = json.loads((work / RUN / "metrics.json").read_text())
     assert (metrics["task"], metrics["model"], metrics["k"]) == ("motif", "NT-tiny", None)
     assert metrics["max_length"] == 32 and metrics["tokenizer"] == "EsmTokenizer"
     assert len(pd.read_csv(work / RUN / "predictions.tsv", sep="\t")) == 24
     log = (work / "logs/finetune/motif/NT-tiny/seed1.log").read_text()
     assert "test accuracy" in log  # our own lines stay in the rule log
-    assert "Loading weights" not in log
     # new content and a later mtime (Snakemake skips a newer file with an unchanged checksum)
     config = model_dir / "config.json"
     config.write_text(config.read_text() + "\n")
@@ -468,3 +473,37 @@ def test_trust_remote_code_runs_the_directorys_own_model(tmp_path, task, monkeyp
     assert load_hf_classifier(out / "model", 2, 0.0, trust_remote_code=True).__class__.__name__ == (
         "ToyBertForSequenceClassification"
     )
+
+
+def test_the_workflows_job_environment_silences_third_party_bars(repo, tmp_path):
+    """The variables common.smk sets for every job turn transformers' bars and load reports off
+    in a fresh process (without them both appear: the test can fail)."""
+    import re
+    import subprocess
+    import sys
+
+    settings = dict(
+        re.findall(
+            r'os\.environ\.setdefault\("(\w+)", "(\w+)"\)',
+            (repo / "workflow/rules/common.smk").read_text(),
+        )
+    )
+    assert settings == {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "warning"}
+    nt = make_nt(tmp_path / "nt")
+    code = (
+        "import logging; logging.basicConfig(level=logging.INFO)\n"
+        "from transformers import AutoModelForSequenceClassification as M\n"
+        f"M.from_pretrained({str(nt)!r}, num_labels=2)\n"
+        "logging.getLogger('dnabert.finetune').info('our own line')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in settings}
+    outputs = []
+    for extra in ({}, settings):
+        result = subprocess.run(
+            [sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        outputs.append(result.stdout + result.stderr)
+    assert "Loading weights" in outputs[0]
+    assert "Loading weights" not in outputs[1] and "it/s" not in outputs[1]
+    assert "our own line" in outputs[1]

@@ -26,6 +26,12 @@ if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
         PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")]))
     )
 
+# Jobs keep third-party progress bars and info notes (transformers' weight loading and shard
+# writing, huggingface_hub's bars) out of their output; the project's own log lines stay. Set
+# these variables yourself to see them again.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "warning")
+
 _CLI_CONFIG = workflow.config_settings.config or {}
 retype_cli_overrides(config, _CLI_CONFIG)
 try:

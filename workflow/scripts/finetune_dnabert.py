@@ -7,7 +7,6 @@ from pathlib import Path
 import torch
 
 from dnabert.finetune import finetune
-from dnabert.hfmodels import quiet_third_party
 from dnabert.joblog import record_failures
 
 logging.basicConfig(
@@ -16,7 +15,6 @@ logging.basicConfig(
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
 record_failures()  # the traceback also ends the rule log
-quiet_third_party()
 torch.set_num_threads(snakemake.threads)
 finetune(
     Path(snakemake.input.train).parent,

@@ -3,7 +3,6 @@
 import logging
 from pathlib import Path
 
-from dnabert.hfmodels import quiet_third_party
 from dnabert.joblog import record_failures
 from dnabert.viz import run_ism
 
@@ -13,7 +12,6 @@ logging.basicConfig(
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
 record_failures()  # the traceback also ends the rule log
-quiet_third_party()
 report = snakemake.params.report
 run_ism(
     snakemake.input.model_dir,

@@ -10,7 +10,6 @@ import logging
 import sys
 from pathlib import Path
 
-from dnabert.hfmodels import quiet_third_party
 from dnabert.pretrain import pretrain
 from dnabert.procguard import preempted_exit
 from dnabert.train import Preempted
@@ -20,7 +19,6 @@ def main(corpus_dir: str, out_dir: str, k: int, params: dict) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    quiet_third_party()
     try:
         pretrain(corpus_dir, out_dir, k, params["model"], params["train"], {"pretrain": params})
     except Preempted as exc:
