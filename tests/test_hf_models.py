@@ -328,14 +328,14 @@ def _workflow(repo, tmp_path):
     cfg_path.write_text(yaml.safe_dump(config))
     pythonpath = os.pathsep.join(filter(None, [str(repo / "src"), os.environ.get("PYTHONPATH")]))
 
-    def snakemake(*args):
+    def snakemake(*args, ok=True):
         result = subprocess.run(
             [SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--cores", "1",
              "--configfile", str(cfg_path), "--directory", str(tmp_path / "work"), *args],
             cwd=repo, capture_output=True, text=True, timeout=300,
             env={**os.environ, "PYTHONPATH": pythonpath, "OMP_NUM_THREADS": "1"},
         )  # fmt: skip
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert (result.returncode == 0) == ok, result.stdout[-3000:] + result.stderr[-3000:]
         return result.stdout + result.stderr
 
     return model_dir, snakemake
@@ -380,6 +380,10 @@ def test_snakemake_runs_a_configured_model_under_its_name(repo, tmp_path):
     later = os.stat(work / RUN / "metrics.json").st_mtime + 3600
     os.utime(config, (later, later))
     assert "finetune_hf_model" in snakemake("-n", f"{RUN}/metrics.json")
+    # a directory without config.json stops the workflow before any job, naming it
+    config.unlink()
+    out = snakemake("-n", ok=False)
+    assert f"finetune.models.NT-tiny: {model_dir}: no config.json" in out, out[-3000:]
 
 
 def test_tables_and_figures_name_the_model_as_configured(tmp_path):

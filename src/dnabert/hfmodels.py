@@ -18,7 +18,6 @@ This holds for slow tokenizers and for fast ones whose post-processor is a templ
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,8 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from dnabert.tokenizer import CLS_ID, PAD_ID, SEP_ID
-
-log = logging.getLogger(__name__)
 
 # Files one of which every saved tokenizer has (fast: tokenizer.json; slow: a vocabulary).
 TOKENIZER_FILES = (
