@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # transformers' weight-loading bars and notes; ours stay
+        from dnabert.hfmodels import quiet_third_party
+
+        quiet_third_party()
     try:
         return int(args.func(args) or 0)
     except (ValueError, OSError) as exc:  # user-facing errors: one clear line, no traceback

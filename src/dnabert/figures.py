@@ -3,7 +3,8 @@
 Inputs (the output contract): ``results/report/metrics.tsv`` (one row per task x model x k x seed),
 optionally ``results/report/tf_wilcoxon.tsv`` (baseline, metric, p_value, n_experiments), each
 run's ``predictions.tsv`` (found from the metrics rows: ``results/finetune/{task}/dnabert{k}/
-seed{seed}/`` or ``results/baselines/{task}/{model}/seed{seed}/``) and the pretraining logs
+seed{seed}/``, ``results/finetune/{task}/{model}/seed{seed}/`` for the other language models of
+``finetune.models``, or ``results/baselines/{task}/{model}/seed{seed}/``) and the pretraining logs
 ``results/models/dnabert{k}/{train,eval}_log.csv``.
 
 Outputs in ``out_dir``: ``{name}.png``, ``{name}.pdf`` and ``{name}.json`` (provenance: config,
@@ -99,7 +100,8 @@ def summarise(df: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def run_dir(results: Path, row) -> Path:
-    """Directory of one run (metrics.json, predictions.tsv) from its metrics row."""
+    """Directory of one run (metrics.json, predictions.tsv) from its metrics row: DNABERT's
+    and other language models' under ``finetune/``, baselines' under ``baselines/``."""
     if row.model in ("dnabert", "dnabert_scratch"):
         suffix = "_scratch" if row.model == "dnabert_scratch" else ""
         return (
@@ -109,7 +111,20 @@ def run_dir(results: Path, row) -> Path:
             / f"dnabert{int(row.k)}{suffix}"
             / f"seed{int(row.seed)}"
         )
+    finetuned = results / "finetune" / row.task / row.model / f"seed{int(row.seed)}"
+    if finetuned.is_dir():  # another language model (finetune.models)
+        return finetuned
     return results / "baselines" / row.task / row.model / f"seed{int(row.seed)}"
+
+
+def other_language_models(df: pd.DataFrame, results: Path) -> list[str]:
+    """Models of ``df`` fine-tuned beside DNABERT (``finetune.models``): those with a run under
+    ``results/finetune/`` that are not DNABERT runs, by name."""
+    pairs = df.loc[~df["model"].isin(["dnabert", "dnabert_scratch"]), ["task", "model"]]
+    return sorted(
+        {m for t, m in pairs.drop_duplicates().itertuples(index=False)
+         if (results / "finetune" / str(t) / str(m)).is_dir()}
+    )  # fmt: skip
 
 
 def _bars(ax, df: pd.DataFrame, task: str, metrics: list[str], models: list[str] | None) -> bool:
@@ -178,7 +193,7 @@ def figure_prom300(df: pd.DataFrame, results: Path, config=None):
         df,
         panels,
         ["accuracy", "f1", "mcc"],
-        ["dnabert", "dnabert_scratch", "deepromoter"],
+        ["dnabert", "dnabert_scratch", *other_language_models(df, results), "deepromoter"],
         "Prom-300: DNABERT vs DeePromoter",
     )
 
@@ -189,7 +204,7 @@ def figure_promscan(df: pd.DataFrame, results: Path, config=None):
         df,
         [("promscan", "Prom-scan (1001 bp windows)")],
         ["f1", "mcc"],
-        ["dnabert", "dnabert_scratch", "promid"],
+        ["dnabert", "dnabert_scratch", *other_language_models(df, results), "promid"],
         "Prom-scan: DNABERT vs PromID-style",
     )
 
@@ -201,7 +216,7 @@ def figure_splice(df: pd.DataFrame, results: Path, config=None):
         df,
         panels,
         ["accuracy", "f1", "mcc"],
-        ["dnabert", "dnabert_scratch", "splicefinder"],
+        ["dnabert", "dnabert_scratch", *other_language_models(df, results), "splicefinder"],
         "Splice sites: DNABERT vs SpliceFinder",
     )
 
@@ -286,13 +301,17 @@ def read_wilcoxon(path: Path) -> pd.DataFrame | None:
 
 def wilcoxon_tests(tf: pd.DataFrame, metric: str) -> dict[str, tuple[float, int]]:
     """Paired two-sided Wilcoxon signed-rank p-value of the best pretrained DNABERT vs each other
-    model (baselines and from-scratch controls).
+    model (baselines, from-scratch controls and other language models).
 
     Pairs are the experiments both models ran (values averaged over seeds). Returns
     ``{baseline label: (p, n_experiments)}``; p is nan with fewer than 2 pairs or all ties.
     """
     per = tf.groupby(["label", "task"])[metric].mean().unstack("label")
-    dnabert = [c for c in per.columns if c.startswith("DNABERT") and not c.endswith(" scratch")]
+    if "model" in tf.columns:  # by model: another language model's name may say DNABERT
+        ours = set(tf.loc[tf["model"] == "dnabert", "label"])
+        dnabert = [c for c in per.columns if c in ours]
+    else:
+        dnabert = [c for c in per.columns if re.fullmatch(r"DNABERT-\d", str(c))]
     out: dict[str, tuple[float, int]] = {}
     if not dnabert:
         return out

@@ -1,9 +1,14 @@
-"""Fine-tuning DNABERT (``BertForSequenceClassification``) on one task, k and seed.
+"""Fine-tuning DNABERT (``BertForSequenceClassification``) on one task, k and seed, and any other
+Hugging Face DNA language model with its own tokenizer (:func:`finetune_hf_model`, config
+``finetune.models``) with the same splits, loop, model selection and metrics.
 
 Inputs: a task directory ``{train,dev,test}.tsv`` (see :mod:`dnabert.datasets.common`) and a
-pretrained Hugging Face directory (``results/models/dnabert{k}`` or a user's DNABERT checkpoint).
-Each split is k-merized once, up front, with :func:`dnabert.tokenizer.encode_batch`; batches are
-padded to the batch maximum rounded up to a multiple of 8.
+pretrained Hugging Face directory (``results/models/dnabert{k}`` or a user's DNABERT checkpoint;
+for :func:`finetune_hf_model` any model directory, see :mod:`dnabert.hfmodels`). Each split is
+tokenized once, up front (DNABERT: k-merized with :func:`dnabert.tokenizer.encode_batch`; other
+models: by their own tokenizer); batches are padded to the batch maximum rounded up to a multiple
+of 8. "Tokens" below are k-mers for DNABERT and the model's own tokens otherwise; the special
+tokens each piece is framed with are the model's (:class:`dnabert.hfmodels.Specials`).
 
 Long inputs (more k-mers than fit between ``[CLS]`` and ``[SEP]``, e.g. promscan's 1001 bp = 996
 6-mers with 512 positions):
@@ -18,11 +23,14 @@ Long inputs (more k-mers than fit between ``[CLS]`` and ``[SEP]``, e.g. promscan
   per-class maxima, renormalized), ``mean`` averages. This is how DNABERT's scan script scored
   sequences longer than 512 tokens.
 
-Outputs of :func:`finetune` in ``out_dir`` (``results/finetune/{task}/dnabert{k}/seed{seed}/``):
+Outputs of :func:`finetune` in ``out_dir`` (``results/finetune/{task}/dnabert{k}/seed{seed}/``,
+``results/finetune/{task}/{name}/seed{seed}/`` for a model of ``finetune.models``):
 ``metrics.json`` + ``predictions.tsv`` (:func:`dnabert.evaluate.write_run`; metrics on the test
-split with the dev-selected weights), ``model/`` (the fine-tuned model + ``vocab.txt``),
+split with the dev-selected weights), ``model/`` (the fine-tuned model + its tokenizer),
 ``train_log.csv`` / ``eval_log.csv``. Checkpoints live in ``{out_dir}.work`` while training (a
 rerun resumes there) and are removed on success; ``metrics.json`` is written last.
+``train_seconds`` in ``metrics.json`` is this part's wall time plus the training seconds of
+earlier, interrupted parts (stored in the checkpoint it resumed from).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import math
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +50,9 @@ import torch
 
 from dnabert.config import default_config, task_settings
 from dnabert.evaluate import compute_metrics, write_run
+from dnabert.hfmodels import DNABERT_SPECIALS, HFModelSpec, Specials
 from dnabert.provenance import atomic_path
-from dnabert.tokenizer import CLS_ID, PAD_ID, SEP_ID, add_special_tokens, encode_batch
+from dnabert.tokenizer import PAD_ID, encode_batch
 from dnabert.train import TrainConfig, resolve_precision, train
 
 log = logging.getLogger(__name__)
@@ -58,7 +68,8 @@ def schema_defaults() -> dict:
 
 @dataclass
 class TokenizedSplit:
-    """One split k-merized once: ``ids[i]`` is a uint16 array of k-mer ids (no special tokens),
+    """One split tokenized once: ``ids[i]`` is an integer array of token ids (uint16 k-mer ids for
+    DNABERT; no special tokens),
     ``labels`` int64 ``(N,)``, ``extra`` the provenance columns (pandas, same row order)."""
 
     ids: list[np.ndarray]
@@ -73,10 +84,15 @@ class TokenizedSplit:
 
 
 def load_split(
-    path: str | os.PathLike, k: int, max_examples: int | None = None, seed: int = 0
+    path: str | os.PathLike,
+    k: int | None,
+    max_examples: int | None = None,
+    seed: int = 0,
+    encode: Callable[[list[str], list[str]], list[np.ndarray]] | None = None,
 ) -> TokenizedSplit:
-    """Read one split TSV and k-merize it. With ``max_examples``, a seeded random subset of that
-    many rows is kept (in file order). Sequence errors name the file and 1-based line."""
+    """Read one split TSV and k-merize it (or tokenize it with ``encode(sequences, records)``).
+    With ``max_examples``, a seeded random subset of that many rows is kept (in file order).
+    Sequence errors name the file and 1-based line."""
     from dnabert.datasets.common import read_task_split
 
     path = Path(path)
@@ -86,7 +102,10 @@ def load_split(
         df = df.iloc[keep]
     records = [f"{path}: line {i + 2}" for i in df.index]  # header is line 1
     df = df.reset_index(drop=True)
-    ids = encode_batch(df["sequence"].tolist(), k, records=records)
+    if encode is None:
+        ids = encode_batch(df["sequence"].tolist(), k, records=records)
+    else:
+        ids = encode(df["sequence"].tolist(), records)
     labels = df["label"].to_numpy(dtype=np.int64)
     extra = df.drop(columns=["sequence", "label"])
     return TokenizedSplit(ids=ids, labels=labels, extra=extra)
@@ -96,12 +115,14 @@ def _round8(n: int, cap: int) -> int:
     return min(cap, -(-n // 8) * 8)
 
 
-def pad_batch(pieces: list[np.ndarray], max_positions: int) -> dict[str, torch.Tensor]:
-    """Right-pad token arrays (already wrapped in [CLS]/[SEP]) to the batch maximum rounded up to
-    a multiple of 8 (at most ``max_positions``). Returns long ``input_ids`` and ``attention_mask``
-    of shape (B, T)."""
+def pad_batch(
+    pieces: list[np.ndarray], max_positions: int, pad_id: int = PAD_ID
+) -> dict[str, torch.Tensor]:
+    """Right-pad token arrays (already wrapped in special tokens) with ``pad_id`` to the batch
+    maximum rounded up to a multiple of 8 (at most ``max_positions``). Returns long
+    ``input_ids`` and ``attention_mask`` of shape (B, T)."""
     width = _round8(max(p.size for p in pieces), max_positions)
-    ids = torch.full((len(pieces), width), PAD_ID, dtype=torch.long)
+    ids = torch.full((len(pieces), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(pieces), width), dtype=torch.long)
     for row, p in enumerate(pieces):
         ids[row, : p.size] = torch.from_numpy(p.astype(np.int64))
@@ -110,18 +131,26 @@ def pad_batch(pieces: list[np.ndarray], max_positions: int) -> dict[str, torch.T
 
 
 class FinetuneCollator:
-    """Turns ``[(kmer_ids, label), ...]`` into a padded batch with ``labels``.
+    """Turns ``[(token_ids, label), ...]`` into a padded batch with ``labels``.
 
-    Sequences longer than ``max_length - 2`` k-mers are cut to one sub-window first (``centre``
-    or seeded ``random``, see the module docstring). Has ``state_dict``/``load_state_dict`` so the
+    Sequences longer than ``max_length - specials.n`` tokens are cut to one sub-window first
+    (``centre`` or seeded ``random``, see the module docstring), then framed by ``specials``
+    (DNABERT's ``[CLS] ... [SEP]`` by default). Has ``state_dict``/``load_state_dict`` so the
     training loop checkpoints the random sub-window stream.
     """
 
-    def __init__(self, max_length: int, long_train: str = "centre", seed: int = 0):
+    def __init__(
+        self,
+        max_length: int,
+        long_train: str = "centre",
+        seed: int = 0,
+        specials: Specials = DNABERT_SPECIALS,
+    ):
         if long_train not in LONG_TRAIN:
             raise ValueError(f"long_train must be one of {LONG_TRAIN}, got {long_train!r}")
         self.max_length = max_length
-        self.body = max_length - 2
+        self.specials = specials
+        self.body = max_length - specials.n
         self.long_train = long_train
         self.rng = np.random.default_rng(seed)
 
@@ -136,14 +165,8 @@ class FinetuneCollator:
         return ids[start : start + self.body]
 
     def __call__(self, examples: list[tuple[np.ndarray, int]]) -> dict[str, torch.Tensor]:
-        pieces = []
-        for ids, _ in examples:
-            body = self.crop(ids)
-            w = np.empty(body.size + 2, dtype=np.uint16)
-            w[0], w[-1] = CLS_ID, SEP_ID
-            w[1:-1] = body
-            pieces.append(w)
-        batch = pad_batch(pieces, self.max_length)
+        pieces = [self.specials.wrap(self.crop(ids)) for ids, _ in examples]
+        batch = pad_batch(pieces, self.max_length, self.specials.pad_id)
         batch["labels"] = torch.tensor([lab for _, lab in examples], dtype=torch.long)
         return batch
 
@@ -227,18 +250,19 @@ def predict(
     aggregate_how: str = "max",
     device: torch.device | str | None = None,
     precision: str = "auto",
+    specials: Specials = DNABERT_SPECIALS,
 ) -> np.ndarray:
-    """Class probabilities ``(N, C)`` float64 for k-mer id arrays ``ids`` (no special tokens).
+    """Class probabilities ``(N, C)`` float64 for token id arrays ``ids`` (no special tokens).
 
-    Every sequence is cut into sub-windows of at most ``max_length`` tokens (``[CLS]``/``[SEP]``
-    included); sub-windows are batched in order of length (little padding) and their softmax
+    Every sequence is cut into sub-windows of at most ``max_length`` tokens (``specials``, by
+    default DNABERT's ``[CLS]``/``[SEP]``, included); sub-windows are batched in order of length (little padding) and their softmax
     probabilities combined by :func:`aggregate`. The model is put in eval mode.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     dtype = resolve_precision(precision, device)
     pieces, owner = [], []
     for i, seq_ids in enumerate(ids):
-        for piece in add_special_tokens(seq_ids, max_length, policy="chunk"):
+        for piece in specials.pieces(seq_ids, max_length):
             pieces.append(piece)
             owner.append(i)
     owner = np.asarray(owner, dtype=np.int64)
@@ -254,7 +278,7 @@ def predict(
     )
     for s in range(0, len(order), batch_size):
         idx = order[s : s + batch_size]
-        batch = pad_batch([pieces[j] for j in idx], max_length)
+        batch = pad_batch([pieces[j] for j in idx], max_length, specials.pad_id)
         batch = {k: v.to(device) for k, v in batch.items()}
         with autocast:
             logits = model(**batch).logits
@@ -309,6 +333,33 @@ def load_classifier(
     return model
 
 
+@dataclass
+class Backbone:
+    """What differs between DNABERT and another language model in a fine-tuning run.
+
+    ``name``: the model recorded in ``metrics.json`` (``dnabert``, ``dnabert_scratch`` or the
+    user's name); ``k``: DNABERT's k (None for other models); ``source``: the pretrained
+    directory; ``init``: ``pretrained`` or ``scratch``; ``encode(sequences, records)``: token ids
+    without special tokens (None: k-merize); ``load(num_labels, dropout)``: the classifier;
+    ``save_tokenizer(dir)``; ``max_length(model)``: tokens per piece for the loaded model.
+    """
+
+    name: str
+    k: int | None
+    source: str
+    init: str
+    specials: Specials
+    load: Callable[[int, float], torch.nn.Module]
+    save_tokenizer: Callable[[Path], None]
+    max_length: Callable[[torch.nn.Module], int]
+    encode: Callable[[list[str], list[str]], list[np.ndarray]] | None = None
+    tokenizer: str = "DNATokenizer"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}{self.k}" if self.k is not None else self.name
+
+
 def finetune(
     task_dir: str | os.PathLike,
     pretrained_dir: str | os.PathLike,
@@ -324,7 +375,7 @@ def finetune(
     work_dir: str | os.PathLike | None = None,
     from_scratch: bool = False,
 ) -> dict:
-    """Fine-tune on ``task_dir`` and write ``out_dir`` (see the module docstring).
+    """Fine-tune DNABERT-k on ``task_dir`` and write ``out_dir`` (see the module docstring).
 
     ``from_scratch``: the from-scratch control; the architecture of ``pretrained_dir`` from random
     weights (seeded), trained with the same splits, loop and budget; recorded as model
@@ -337,15 +388,97 @@ def finetune(
     """
     from dnabert.tokenizer import DNATokenizer
 
+    backbone = Backbone(
+        name="dnabert_scratch" if from_scratch else "dnabert",
+        k=k,
+        source=str(pretrained_dir),
+        init="scratch" if from_scratch else "pretrained",
+        specials=DNABERT_SPECIALS,
+        load=lambda n, dropout: load_classifier(
+            pretrained_dir, k, n, dropout, from_scratch=from_scratch
+        ),
+        save_tokenizer=lambda path: DNATokenizer(k=k).save_pretrained(path),
+        max_length=lambda model: min(max_length, model.config.max_position_embeddings),
+    )
+    return _finetune(
+        backbone, task_dir, out_dir, task=task, seed=seed, ft_cfg=ft_cfg, config=config,
+        device=device, work_dir=work_dir,
+    )  # fmt: skip
+
+
+def finetune_hf_model(
+    task_dir: str | os.PathLike,
+    spec: HFModelSpec,
+    out_dir: str | os.PathLike,
+    *,
+    task: str,
+    seed: int,
+    ft_cfg: dict | None = None,
+    config: dict | None = None,
+    device: str = "auto",
+    work_dir: str | os.PathLike | None = None,
+) -> dict:
+    """Fine-tune the Hugging Face model ``spec.path`` (any architecture with a sequence-
+    classification head, its own tokenizer) on ``task_dir`` exactly as :func:`finetune` does
+    DNABERT, and write ``out_dir``; recorded as model ``spec.name`` with ``k`` null.
+
+    Tokens per piece: ``spec.max_length`` or the model's limit
+    (:func:`dnabert.hfmodels.max_length_for`). Errors name the directory when ``config.json`` or
+    the tokenizer is missing or the architecture has no sequence-classification head.
+    """
+    from dnabert.hfmodels import (
+        check_model_dir,
+        load_hf_classifier,
+        load_tokenizer,
+        max_length_for,
+        tokenize_with,
+        tokenizer_specials,
+    )
+
+    path = check_model_dir(spec.path)
+    tokenizer = load_tokenizer(path, spec.trust_remote_code)
+    backbone = Backbone(
+        name=spec.name,
+        k=None,
+        source=str(spec.path),
+        init="pretrained",
+        specials=tokenizer_specials(tokenizer),
+        load=lambda n, dropout: load_hf_classifier(path, n, dropout, spec.trust_remote_code),
+        save_tokenizer=tokenizer.save_pretrained,
+        max_length=lambda model: max_length_for(model.config, tokenizer, spec.max_length),
+        encode=tokenize_with(tokenizer),
+        tokenizer=type(tokenizer).__name__,
+    )
+    return _finetune(
+        backbone, task_dir, out_dir, task=task, seed=seed, ft_cfg=ft_cfg, config=config,
+        device=device, work_dir=work_dir,
+    )  # fmt: skip
+
+
+def _finetune(
+    backbone: Backbone,
+    task_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    task: str,
+    seed: int,
+    ft_cfg: dict | None,
+    config: dict | None,
+    device: str,
+    work_dir: str | os.PathLike | None,
+) -> dict:
+    """The run shared by DNABERT and other models: splits, loop, selection, test, outputs."""
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     work_dir = Path(work_dir) if work_dir else out_dir.with_name(out_dir.name + ".work")
-    init = "scratch" if from_scratch else "pretrained"
-    model_name = "dnabert_scratch" if from_scratch else "dnabert"
+    k, model_name = backbone.k, backbone.name
     c = task_settings({**schema_defaults(), **(ft_cfg or {})}, task)
+    c.pop("models", None)  # other models' settings are not this run's
     t0 = time.perf_counter()
-    train_set = load_split(task_dir / "train.tsv", k, c["max_train_examples"], seed)
-    dev_set = load_split(task_dir / "dev.tsv", k, c["max_dev_examples"], seed)
-    test_set = load_split(task_dir / "test.tsv", k)
+    train_set = load_split(
+        task_dir / "train.tsv", k, c["max_train_examples"], seed, backbone.encode
+    )
+    dev_set = load_split(task_dir / "dev.tsv", k, c["max_dev_examples"], seed, backbone.encode)
+    test_set = load_split(task_dir / "test.tsv", k, encode=backbone.encode)
     for name, split in (("train", train_set), ("dev", dev_set), ("test", test_set)):
         if len(split) == 0:
             raise ValueError(f"{task_dir / (name + '.tsv')}: no sequences")
@@ -358,8 +491,9 @@ def finetune(
             )
 
     torch.manual_seed(seed)  # the new classification head's initial weights
-    model = load_classifier(pretrained_dir, k, n_classes, c["dropout"], from_scratch=from_scratch)
-    max_length = min(max_length, model.config.max_position_embeddings)
+    model = backbone.load(n_classes, c["dropout"])
+    max_length = backbone.max_length(model)
+    specials = backbone.specials
     steps_per_epoch = max(1, math.ceil(len(train_set) / c["batch_size"]))
     max_steps = c["max_steps"] or steps_per_epoch * c["epochs"]
     eval_every = c["eval_every"] or steps_per_epoch
@@ -381,7 +515,7 @@ def finetune(
         select_metric=c["select_metric"],
         patience=c["patience"],
     )
-    collator = FinetuneCollator(max_length, c["long_train"], seed=seed)
+    collator = FinetuneCollator(max_length, c["long_train"], seed=seed, specials=specials)
 
     def eval_fn(m) -> dict:
         probs = predict(
@@ -391,6 +525,7 @@ def finetune(
             batch_size=c["eval_batch_size"],
             aggregate_how=c["long_aggregate"],
             precision=c["precision"],
+            specials=specials,
         )
         metrics = compute_metrics(dev_set.labels, probs)
         return {name: v for name, v in metrics.items() if name != "n_test"}
@@ -399,10 +534,12 @@ def finetune(
         "task": task,
         "k": k,
         "seed": seed,
-        "init": init,
+        "init": backbone.init,
         "finetune": c,
         "config": config,
     }
+    if k is None:
+        run_config["model"] = model_name
     sampler = balanced_batches(train_set.labels, cfg.batch_size, seed) if c["balance"] else None
     result = train(
         model,
@@ -414,7 +551,8 @@ def finetune(
         eval_fn=eval_fn,
         run_config=run_config,
     )
-    train_seconds = time.perf_counter() - t0
+    # this part's wall time (data, model, loop) plus the loop time of earlier, interrupted parts
+    train_seconds = time.perf_counter() - t0 + result["resumed_seconds"]
 
     model.eval()
     dev_device = next(model.parameters()).device
@@ -428,6 +566,7 @@ def finetune(
         batch_size=c["eval_batch_size"],
         aggregate_how=c["long_aggregate"],
         precision=c["precision"],
+        specials=specials,
     )
     if dev_device.type == "cuda":
         torch.cuda.synchronize(dev_device)
@@ -436,11 +575,15 @@ def finetune(
     best = result["best"] or {}
     warnings = run_warnings(test_set.labels, probs, best, c["select_metric"])
     for text in warnings:
-        log.warning("%s %s%d seed %d is degenerate: %s", task, model_name, k, seed, text)
+        log.warning("%s %s seed %d is degenerate: %s", task, backbone.label, seed, text)
     extra = {
         "warnings": warnings,
-        "pretrained": str(pretrained_dir),
-        "init": init,
+        "pretrained": backbone.source,
+        "init": backbone.init,
+        "architecture": type(model).__name__,
+        "tokenizer": backbone.tokenizer,
+        # mean tokens per train sequence, special tokens and sub-windows aside
+        "tokens_per_sequence": round(float(np.mean([ids.size for ids in train_set.ids])), 3),
         "n_classes": n_classes,
         "n_train": len(train_set),
         "n_dev": len(dev_set),
@@ -456,13 +599,14 @@ def finetune(
         "n_params": sum(p.numel() for p in model.parameters()),
         "device": result["device"],
         "train_seconds": round(train_seconds, 3),
+        "resumed_train_seconds": round(result["resumed_seconds"], 3),
         "inference_seconds": round(infer_seconds, 4),
         "inference_seqs_per_s": round(len(test_set) / max(infer_seconds, 1e-9), 2),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "model", is_dir=True) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
-        DNATokenizer(k=k).save_pretrained(tmp)
+        backbone.save_tokenizer(tmp)
     for name in ("train_log.csv", "eval_log.csv"):
         if (work_dir / name).exists():
             shutil.copy2(work_dir / name, out_dir / name)
@@ -480,10 +624,9 @@ def finetune(
     )
     shutil.rmtree(work_dir, ignore_errors=True)
     log.info(
-        "%s %s%d seed %d: test accuracy %.4f, MCC %.4f (best dev %s %.4f at step %s)",
+        "%s %s seed %d: test accuracy %.4f, MCC %.4f (best dev %s %.4f at step %s)",
         task,
-        model_name,
-        k,
+        backbone.label,
         seed,
         record["accuracy"],
         record["mcc"],

@@ -13,8 +13,9 @@ indexable dataset, a collate function and (optionally) a ``loss_fn(model, batch)
   GPUs, ``gloo`` on CPU; only rank 0 (``master``) logs and writes;
 - checkpoints ``out_dir/checkpoints/step{N}.pt`` (+ ``latest`` pointer) every ``ckpt_every`` steps,
   written atomically, holding model, optimizer, grad scaler, RNG states (python, numpy, torch, CUDA,
-  the collator's own generator, per rank), the data position and the config; a new call with the
-  same ``out_dir`` resumes from ``latest``;
+  the collator's own generator, per rank), the data position, the config and the seconds spent
+  so far (summed over resumed parts); a new call with the same ``out_dir`` resumes from
+  ``latest``;
 - SIGTERM / SIGUSR1 (what SLURM sends before preemption or the time limit): the current step is
   finished, a checkpoint written, and :class:`Preempted` raised; command-line entry points turn it
   into exit code :data:`EXIT_PREEMPTED` (75, ``EX_TEMPFAIL``) so a requeued job resumes;
@@ -382,7 +383,9 @@ def train(
     in eval mode under ``no_grad`` and autocast, every ``eval_every`` steps and at the end.
     ``flops_per_token(seq_len)`` enables MFU on GPUs. ``run_config`` is stored in checkpoints.
 
-    Returns ``{"step", "history" (logged rows), "eval" (last eval metrics), "device"}``; raises
+    Returns ``{"step", "history" (logged rows), "eval" (last eval metrics), "best", "device",
+    "seconds" (training seconds of every part: the ones before the checkpoint this call resumed
+    from, plus this call's), "resumed_seconds" (those of the earlier parts alone)}``; raises
     :class:`Preempted` after checkpointing when SIGTERM/SIGUSR1 arrived.
     """
     out_dir = Path(out_dir)
@@ -428,6 +431,8 @@ class _Trainer:
             kw["eval_fn"],
         )
         self.flops_per_token, self.run_config = kw["flops_per_token"], kw["run_config"]
+        # seconds of earlier parts (from the checkpoint resumed) and when this part started
+        self.resumed_seconds, self.started = 0.0, time.perf_counter()
         self.ckpt_dir = out_dir / "checkpoints"
         self.dtype = resolve_precision(cfg.precision, device)
         self.autocast = autocast_context(device, self.dtype)
@@ -483,6 +488,7 @@ class _Trainer:
         self.scaler.load_state_dict(ckpt["scaler"])
         self.step, self.epoch, self.pos = ckpt["step"], ckpt["epoch"], ckpt["pos"]
         self.best = ckpt.get("best", self.best)
+        self.resumed_seconds = float(ckpt.get("seconds", 0.0))
         rng = ckpt["rng"]
         if len(rng) == self.env.world_size:
             _set_rng_state(rng[self.env.rank], self.collate_fn)
@@ -510,6 +516,7 @@ class _Trainer:
                 "pos": self.pos,
                 "rng": rng,
                 "best": self.best,
+                "seconds": self.seconds(),
                 "train_config": dataclasses.asdict(self.cfg),
                 "config": self.run_config,
             }
@@ -658,7 +665,13 @@ class _Trainer:
             "eval": last_eval,
             "best": best,
             "device": str(self.device),
+            "seconds": self.seconds(),
+            "resumed_seconds": self.resumed_seconds,
         }
+
+    def seconds(self) -> float:
+        """Training seconds so far: earlier parts' plus this part's (since the trainer started)."""
+        return self.resumed_seconds + time.perf_counter() - self.started
 
     def _select(self, metrics: dict) -> bool:
         """Track the best weights by ``cfg.select_metric``; True when patience has run out."""

@@ -26,6 +26,12 @@ if _SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
         PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")]))
     )
 
+# Jobs keep third-party progress bars and info notes (transformers' weight loading and shard
+# writing, huggingface_hub's bars) out of their output; the project's own log lines stay. Set
+# these variables yourself to see them again.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "warning")
+
 _CLI_CONFIG = workflow.config_settings.config or {}
 retype_cli_overrides(config, _CLI_CONFIG)
 try:
@@ -464,6 +470,7 @@ def get_variant_summaries(wildcards):
 # --- fine-tuning, custom tasks and the metrics table ---
 
 from dnabert.datasets.custom import check_custom_task_names
+from dnabert.hfmodels import check_model_dir
 
 try:
     check_custom_task_names(config)
@@ -476,6 +483,10 @@ CUSTOM_TASK_PATTERN = "|".join(re.escape(name) for name in CUSTOM_TASKS) or "(?!
 FINETUNE_RUN = "results/finetune/{task}/dnabert{k}/seed{seed}"
 # the from-scratch control of a run (finetune.scratch_control): same architecture, random weights
 SCRATCH_RUN = "results/finetune/{task}/dnabert{k}_scratch/seed{seed}"
+# other language models (finetune.models), by the user's name; names never start with dnabert
+HF_MODELS = config["finetune"]["models"]
+HF_MODEL_PATTERN = "|".join(re.escape(name) for name in HF_MODELS) or "(?!)"
+HF_RUN = "results/finetune/{task}/{hf_model}/seed{seed}"
 
 
 def get_custom_task_files(wildcards):
@@ -513,12 +524,12 @@ def get_finetune_tasks(with_tf=False):
 
 
 def _finetune_metrics(tasks):
-    """metrics.json of the DNABERT runs of ``tasks`` and, with finetune.scratch_control, of
-    their from-scratch controls."""
+    """metrics.json of the DNABERT runs of ``tasks``, with finetune.scratch_control of their
+    from-scratch controls, and of the runs of every finetune.models entry."""
     runs = [FINETUNE_RUN] + (
         [SCRATCH_RUN] if config["finetune"]["scratch_control"] else []
     )
-    return [
+    dnabert = [
         path
         for run in runs
         for path in expand(
@@ -528,6 +539,13 @@ def _finetune_metrics(tasks):
             seed=config["seeds"],
         )
     ]
+    others = expand(
+        f"{HF_RUN}/metrics.json",
+        task=tasks,
+        hf_model=list(HF_MODELS),
+        seed=config["seeds"],
+    )
+    return dnabert + others
 
 
 def get_finetune_targets(wildcards):
@@ -565,8 +583,32 @@ def get_curve_predictions(wildcards):
 
 
 def get_finetune_settings(wildcards):
-    """The finetune section as this task sees it (its task_overrides applied)."""
-    return canonical(task_settings(config["finetune"], wildcards.task))
+    """The finetune section as this task sees it (its task_overrides applied; without
+    finetune.models, so that adding a model reruns no other run)."""
+    settings = task_settings(config["finetune"], wildcards.task)
+    return canonical({key: v for key, v in settings.items() if key != "models"})
+
+
+def get_hf_model_spec(wildcards):
+    """The finetune.models entry of run {hf_model}, with its name."""
+    return canonical({"name": wildcards.hf_model, **HF_MODELS[wildcards.hf_model]})
+
+
+def get_hf_model_files(wildcards):
+    """The model directory of finetune.models.{hf_model} and the files in it (config, weights,
+    tokenizer): inputs, so that a changed file reruns the model's runs. A directory without
+    config.json or tokenizer stops the workflow with an error naming it."""
+    path = HF_MODELS[wildcards.hf_model]["path"]
+    try:
+        check_model_dir(path)
+    except FileNotFoundError as exc:
+        raise WorkflowError(f"finetune.models.{wildcards.hf_model}: {exc}") from None
+    files = sorted(
+        os.path.join(path, name)
+        for name in os.listdir(path)
+        if not name.startswith(".") and os.path.isfile(os.path.join(path, name))
+    )
+    return {"model_dir": path, "model_files": files}
 
 
 def get_pretrained_model(wildcards):

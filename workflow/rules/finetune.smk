@@ -1,4 +1,5 @@
-# Fine-tuning DNABERT per task, k and seed (GPU), users' own tasks, and the metrics table.
+# Fine-tuning DNABERT per task, k and seed (GPU), other language models (finetune.models),
+# users' own tasks, and the metrics table.
 # Logic lives in dnabert.finetune, dnabert.datasets.custom and dnabert.metrics_table.
 # Checkpoints live in results/finetune/{task}/dnabert{k}/seed{seed}.work/ (not an output, so
 # Snakemake keeps it when the job fails); a rerun resumes there.
@@ -78,6 +79,40 @@ use rule finetune_dnabert as finetune_scratch with:
         finetune=get_finetune_settings,
         max_length=config["tokenize"]["max_length"],
         from_scratch=True,
+
+
+# Another DNA language model (finetune.models.{hf_model}: a local Hugging Face directory with
+# its own tokenizer), with the same splits, loop, settings, selection and seeds as DNABERT.
+rule finetune_hf_model:
+    input:
+        unpack(get_hf_model_files),
+        train="results/datasets/{task}/train.tsv",
+        dev="results/datasets/{task}/dev.tsv",
+        test="results/datasets/{task}/test.tsv",
+        summary="results/datasets/{task}/summary.json",
+    output:
+        metrics=f"{HF_RUN}/metrics.json",
+        predictions=f"{HF_RUN}/predictions.tsv",
+        model=directory(f"{HF_RUN}/model"),
+    log:
+        "logs/finetune/{task}/{hf_model}/seed{seed}.log",
+    benchmark:
+        "benchmarks/finetune/{task}/{hf_model}/seed{seed}.tsv"
+    wildcard_constraints:
+        hf_model=HF_MODEL_PATTERN,
+        seed="[0-9]+",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=32000,
+        runtime=720,
+        gpu=1,
+    params:
+        finetune=get_finetune_settings,
+        model=get_hf_model_spec,
+    script:
+        "../scripts/finetune_hf_model.py"
 
 
 rule collect_metrics:

@@ -222,7 +222,8 @@ def run_baseline(
         eval_fn=eval_fn if len(dev) else None,
         run_config={"baseline": baseline, "task": task, "params": p},
     )
-    train_seconds = time.perf_counter() - t0
+    # plus the loop time of earlier, interrupted parts (from the checkpoint resumed)
+    train_seconds = time.perf_counter() - t0 + result["resumed_seconds"]
 
     test = splits["test"]
     model.eval()

@@ -13,16 +13,38 @@ from dnabert.commands import benchmark_script
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "finetune",
-        help="fine-tune DNABERT-k on one task directory and seed",
+        help="fine-tune DNABERT-k (or another Hugging Face model) on one task directory and seed",
         description=(
-            "Fine-tune a BertForSequenceClassification from a pretrained DNABERT directory on "
-            "TASK_DIR/{train,dev,test}.tsv; writes OUT_DIR/metrics.json, predictions.tsv and "
-            "model/. Resumes from OUT_DIR.work when present."
+            "Fine-tune a BertForSequenceClassification from a pretrained DNABERT directory "
+            "(--pretrained and --k), or any Hugging Face model directory with its own tokenizer "
+            "(--hf-model), on TASK_DIR/{train,dev,test}.tsv; writes OUT_DIR/metrics.json, "
+            "predictions.tsv and model/. Resumes from OUT_DIR.work when present."
         ),
     )
     p.add_argument("--task-dir", required=True, help="results/datasets/{task}")
-    p.add_argument("--pretrained", required=True, help="Hugging Face DNABERT directory")
-    p.add_argument("--k", type=int, required=True, choices=[3, 4, 5, 6])
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--pretrained", help="Hugging Face DNABERT directory (with --k)")
+    which.add_argument(
+        "--hf-model",
+        metavar="DIR",
+        help="another language model: a Hugging Face directory with its own tokenizer "
+        "(e.g. a Nucleotide Transformer or DNABERT-2 checkpoint), as finetune.models does",
+    )
+    p.add_argument("--k", type=int, choices=[3, 4, 5, 6], help="DNABERT's k (--pretrained)")
+    p.add_argument(
+        "--name",
+        help="--hf-model: the model's name in metrics.json (default: the directory's name)",
+    )
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="--hf-model: load the directory's own model code (DNABERT-2); runs that code",
+    )
+    p.add_argument(
+        "--max-length",
+        type=int,
+        help="--hf-model: tokens per piece, special tokens included (default: the model's limit)",
+    )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out-dir", required=True, help="run directory to write")
     p.add_argument("--task", help="task name recorded in metrics.json (default: TASK_DIR name)")
@@ -83,6 +105,10 @@ def run_finetune(args) -> int:
     if args.max_steps is not None:  # the command line wins over the config's task_overrides
         ft_cfg["max_steps"] = args.max_steps
     max_length = config["tokenize"]["max_length"] if config else 512
+    if args.hf_model:
+        return _run_hf_model(args, task, ft_cfg, config)
+    if args.k is None:
+        raise ValueError("--pretrained needs --k (DNABERT's k-mer size)")
     try:
         finetune(
             args.task_dir,
@@ -96,6 +122,36 @@ def run_finetune(args) -> int:
             max_length=max_length,
             device=args.device,
             from_scratch=args.from_scratch,
+        )
+    except Preempted as exc:
+        return preempted_exit(exc)
+    return 0
+
+
+def _run_hf_model(args, task: str, ft_cfg: dict, config: dict | None) -> int:
+    from dnabert.finetune import finetune_hf_model
+    from dnabert.hfmodels import HFModelSpec
+    from dnabert.procguard import preempted_exit
+    from dnabert.train import Preempted
+
+    if args.from_scratch or args.k is not None:
+        raise ValueError("--from-scratch and --k are DNABERT's (--pretrained), not --hf-model's")
+    spec = HFModelSpec(
+        name=args.name or Path(args.hf_model).resolve().name,
+        path=args.hf_model,
+        trust_remote_code=args.trust_remote_code,
+        max_length=args.max_length,
+    )
+    try:
+        finetune_hf_model(
+            args.task_dir,
+            spec,
+            args.out_dir,
+            task=task,
+            seed=args.seed,
+            ft_cfg=ft_cfg,
+            config=config,
+            device=args.device,
         )
     except Preempted as exc:
         return preempted_exit(exc)
