@@ -127,8 +127,9 @@ def check_genome_needed(config: dict[str, Any], source: str = "config") -> None:
         why.append(f"the built-in tasks datasets.tasks {config['datasets']['tasks']}")
     if not config["finetune"]["init_from"]:
         why.append(
-            "pretraining (results/models/dnabert{k} is pretrained on the genome; set "
-            "finetune.init_from to a local pretrained model directory instead)"
+            "pretraining (results/models/dnabert{k} is pretrained on a corpus cut from the "
+            "genome, also with pretrain.model.init_from; set finetune.init_from to a local "
+            "pretrained model directory instead)"
         )
     if "variants" in config:
         why.append("variants (alleles are scored on windows cut from the genome)")
