@@ -326,3 +326,17 @@ def test_tf_violins_span_every_point_and_violin(tmp_path):
     ys = np.concatenate(ys)
     assert lo < -0.4 and hi > 1.0
     assert ys.min() >= lo and ys.max() <= hi
+
+
+def test_metrics_html_ends_with_the_gue_table(tmp_path):
+    df = _metrics([("gue_emp_h3", "dnabert6", 1, 0.7), ("gue_emp_h4", "dnabert6", 1, 0.6)])
+    page = figures.write_metrics_html(_labelled(df), tmp_path / "m.html", gue_table(df, GROUPS))
+    text = page.read_text()
+    assert "GUE benchmark (DNABERT-2 paper): test MCC x 100" in text
+    assert "<td>gue_emp_h3</td><td>70.00</td>" in text
+    assert (
+        "<tr style='font-weight:bold'><td>Epigenetic marks (yeast)</td><td>average</td><td>65.00"
+        in text
+    )
+    plain = figures.write_metrics_html(_labelled(df), tmp_path / "p.html").read_text()
+    assert "GUE" not in plain
