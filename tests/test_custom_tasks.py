@@ -133,18 +133,18 @@ def test_custom_names_must_not_be_builtin():
 
 
 def test_custom_gue_task_runs_end_to_end_through_snakemake(repo, tmp_path):
-    """A config with only a custom GUE task and a tiny model via finetune.init_from: no genome,
-    no pretraining; import -> fine-tune -> metrics table."""
+    """A config with only a custom GUE task and a tiny model via finetune.init_from: no genome
+    block, no pretraining; import -> fine-tune -> metrics table -> figures (real ones)."""
     from test_finetune import make_pretrained
 
     pretrained = make_pretrained(tmp_path / "my_dnabert3", k=3)
     spec = _gue_files(tmp_path / "user", n=(384, 48, 48))
     config = {
-        "genome": {"name": "none", "fasta": {"url": "https://example.org/unused.fa.gz"}},
-        "datasets": {"tasks": []},
         "tokenize": {"k": [3], "max_length": 64},
         "seeds": [1, 2],
-        "custom_tasks": {"motif": {**spec, "format": "gue", "baselines": ["deepbind"]}},
+        "custom_tasks": {
+            "motif": {**spec, "format": "gue", "baselines": ["deepbind"], "family": "tf"}
+        },
         "finetune": {
             "init_from": str(pretrained),
             "lr": 2e-3,
@@ -181,6 +181,15 @@ def test_custom_gue_task_runs_end_to_end_through_snakemake(repo, tmp_path):
     assert metrics["pretrained"] == str(pretrained)
     summary = pd.read_csv(work / "results/report/metrics_summary.tsv", sep="\t")
     assert summary["n_seeds"].tolist() == [2, 2]  # one row per model
+    # the task is in the per-task figure and, as family tf, in the TF violins and TF test
+    figs = work / "results/report/figures"
+    for name in ("task_mcc", "tf_violins"):
+        runs = json.loads((figs / f"{name}.json").read_text())["runs"]
+        assert sorted(runs) == [f"motif/{m}/seed{s}" for m in ("DNABERT-3", "DeepBind-style")
+                                for s in (1, 2)], (name, runs)  # fmt: skip
+    tf_test = pd.read_csv(work / "results/report/tf_wilcoxon.tsv", sep="\t")
+    assert tf_test["n_experiments"].tolist() == [1, 1]  # one experiment: noted, not tested
+    assert (work / "results/report/group_wilcoxon.tsv").is_file()
 
 
 def test_config_schema_fills_custom_task_defaults():

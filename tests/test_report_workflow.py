@@ -26,7 +26,13 @@ from dnabert.evaluate import write_run
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report_fixtures import make_results_tree  # noqa: E402
 
-REPORT_RULES = ["plot_figures", "viz_attention_motifs", "ism", "summarise_provenance"]
+REPORT_RULES = [
+    "plot_figures",
+    "tabulate_task_groups",
+    "viz_attention_motifs",
+    "ism",
+    "summarise_provenance",
+]
 VIZ = "results/viz/prom300_tata/dnabert3/seed1"
 TARGETS = [
     "results/report/figures/prom300_bars.png",

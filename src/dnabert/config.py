@@ -76,6 +76,9 @@ def validate_config(
     assembly is the genome's, see :mod:`dnabert.assembly`).
     """
     schema = schema if schema is not None else load_schema()
+    if "genome" not in config and isinstance(config.get("datasets", {}), dict):
+        # no genome: no built-in task unless named (see check_genome_needed)
+        config.setdefault("datasets", {}).setdefault("tasks", [])
     validator = _DefaultingValidator(schema, format_checker=_FORMATS)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -90,6 +93,7 @@ def validate_config(
                 message = f"{err.instance!r} is not a valid regular expression ({exc})"
         raise ConfigError(f"{source}: invalid value for '{_key_of(err)}': {message}")
     _check_task_overrides(config, source, schema)
+    check_genome_needed(config, source)
     try:
         check_assemblies(config, source)
     except AssemblyMismatchError as exc:
@@ -106,6 +110,36 @@ def validate_config(
             "method 'chromosome' needs at least one test chromosome"
         )
     return config
+
+
+def check_genome_needed(config: dict[str, Any], source: str = "config") -> None:
+    """Without a ``genome`` block, raise ConfigError for whatever needs one.
+
+    A run of users' tasks alone (``custom_tasks`` / ``suites``) needs no genome when it names no
+    built-in task (``datasets.tasks`` is empty, its default when ``genome`` is absent), starts
+    fine-tuning from a local model (``finetune.init_from``: no pretraining corpus is cut from a
+    genome) and scores no variants.
+    """
+    if "genome" in config:
+        return
+    why = []
+    if config["datasets"]["tasks"]:
+        why.append(f"the built-in tasks datasets.tasks {config['datasets']['tasks']}")
+    if not config["finetune"]["init_from"]:
+        why.append(
+            "pretraining (results/models/dnabert{k} is pretrained on a corpus cut from the "
+            "genome, also with pretrain.model.init_from; set finetune.init_from to a local "
+            "pretrained model directory instead)"
+        )
+    if "variants" in config:
+        why.append("variants (alleles are scored on windows cut from the genome)")
+    if not config["custom_tasks"] and not any(config["suites"].values()):
+        why.append("an empty run (no custom_tasks or suites either)")
+    if why:
+        raise ConfigError(
+            f"{source}: invalid value for '<top level>': 'genome' is a required property for "
+            + "; ".join(why)
+        )
 
 
 def retype_cli_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +211,9 @@ def _check_task_overrides(config: dict[str, Any], source: str, schema: dict) -> 
     section = config.get("finetune")
     if not isinstance(section, dict) or not section.get("task_overrides"):
         return
-    custom = set(config.get("custom_tasks") or {})
+    from dnabert.datasets.suites import expand_suites
+
+    custom = set(config.get("custom_tasks") or {}) | set(expand_suites(config))
     builtin = re.compile(
         schema["properties"]["datasets"]["properties"]["tasks"]["items"]["pattern"]
     )
@@ -190,7 +226,7 @@ def _check_task_overrides(config: dict[str, Any], source: str, schema: dict) -> 
             raise ConfigError(
                 f"{source}: invalid value for '{key}': '{task}' is not a task name (built-in "
                 f"prom300_*/promcore_*/promscan/splice/splice_rc/tf/tf_<experiment>, or one of "
-                f"custom_tasks: {sorted(custom)})"
+                f"custom_tasks and suites: {sorted(custom)})"
             )
         merged = task_settings(section, task)
         errors = sorted(validator.iter_errors(merged), key=lambda e: e.path)

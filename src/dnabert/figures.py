@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import os
 import re
 from collections.abc import Callable
@@ -31,10 +32,13 @@ from sklearn import metrics as skm
 
 from dnabert.plotting import model_colour, note, save_figure, style
 from dnabert.provenance import atomic_path, provenance, write_json
+from dnabert.task_figures import figure_task_mcc, gue_table_html
+from dnabert.task_groups import read_gue_table, task_family, task_groups
 
 log = logging.getLogger(__name__)
 
 FIGURES = (
+    "task_mcc",
     "prom300_bars",
     "promcore_curves",
     "promscan_bars",
@@ -157,20 +161,49 @@ def _bars(ax, df: pd.DataFrame, task: str, metrics: list[str], models: list[str]
     return True
 
 
-def _bar_figure(df, panels, metrics, models, title):
+def family_panels(df, panels, models, family, config=None):
+    """``(task, title, models)`` panels of a family's figure: the built-in ``panels`` (when
+    any of them has results, or no user's task of ``family`` does), then one panel per user's
+    task that declares ``family`` (custom_tasks.{name}.family, suite tasks), every model."""
+    groups = task_groups(config)
+    tasks = set(df["task"].astype(str))
+    extra = sorted(t for t in tasks if t in groups and task_family(t, groups) == family)
+    builtin = [(task, name, models) for task, name in panels]
+    if extra and not tasks & {task for task, _ in panels}:
+        builtin = []
+    return builtin + [(task, task, None) for task in extra]
+
+
+def _bar_figure(df, panels, metrics, models, title, family=None, config=None):
+    """Bar panels (at most 3 per row) of the built-in ``panels`` and the users' tasks of
+    ``family``; with no results at all, one note that names what is missing."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.0), squeeze=False)
+    panels = family_panels(df, panels, models, family, config)
+    if not any((df["task"] == task).any() for task, _, _ in panels):
+        fig, ax = plt.subplots(figsize=(6, 2))
+        tasks = ", ".join(task for task, _, _ in panels)
+        users = f"; no custom or suite task of family '{family}'" if family else ""
+        note(ax, f"{title}: no results for {tasks}{users}")
+        return fig
+    if any(task_models is None for _, _, task_models in panels):
+        title += f" (+ users' {family} tasks, every model)"
+    ncols = min(3, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.0 * nrows), squeeze=False)
+    flat = list(axes.flat)
     drawn = False
-    for ax, (task, name) in zip(axes[0], panels, strict=True):
-        if _bars(ax, df, task, metrics, models):
+    for ax, (task, name, task_models) in zip(flat, panels, strict=False):
+        if _bars(ax, df, task, metrics, task_models):
             ax.set_title(name)
             drawn = True
         else:
             note(ax, f"{name}: no results for task '{task}'")
+    for ax in flat[len(panels) :]:
+        ax.set_axis_off()
     if drawn:
         handles, labels = {}, {}
-        for ax in axes[0]:
+        for ax in flat:
             for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
                 handles.setdefault(lab, h)
                 labels[lab] = lab
@@ -182,7 +215,7 @@ def _bar_figure(df, panels, metrics, models, title):
             bbox_to_anchor=(0.5, -0.02),
         )
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.08 / nrows, 1, 1))
     return fig
 
 
@@ -195,6 +228,8 @@ def figure_prom300(df: pd.DataFrame, results: Path, config=None):
         ["accuracy", "f1", "mcc"],
         ["dnabert", "dnabert_scratch", *other_language_models(df, results), "deepromoter"],
         "Prom-300: DNABERT vs DeePromoter",
+        family="promoter",
+        config=config,
     )
 
 
@@ -218,6 +253,8 @@ def figure_splice(df: pd.DataFrame, results: Path, config=None):
         ["accuracy", "f1", "mcc"],
         ["dnabert", "dnabert_scratch", *other_language_models(df, results), "splicefinder"],
         "Splice sites: DNABERT vs SpliceFinder",
+        family="splice",
+        config=config,
     )
 
 
@@ -329,15 +366,18 @@ def wilcoxon_tests(tf: pd.DataFrame, metric: str) -> dict[str, tuple[float, int]
 
 
 def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
-    """Violins of accuracy and F1 over all tf_* experiments per model, Wilcoxon p-values."""
+    """Violins of accuracy and F1 over all TF experiments per model (``tf_*`` and users' tasks
+    of family ``tf``), Wilcoxon p-values. The y-axis spans every point and violin (a metric
+    such as MCC may be negative; a violin's density runs past its data)."""
     import matplotlib.pyplot as plt
 
-    tf = df[df["task"].astype(str).str.startswith("tf_")]
+    groups = task_groups(config)
+    tf = df[[task_family(str(t), groups) == "tf" for t in df["task"]]] if len(df) else df
     wilcoxon = read_wilcoxon(results / "report" / "tf_wilcoxon.tsv")
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
     for ax, metric in zip(axes, ("accuracy", "f1"), strict=True):
         if tf.empty:
-            note(ax, "no TF-binding (tf_*) results")
+            note(ax, "no TF-binding results (tf_* or a custom / suite task of family 'tf')")
             continue
         order = _model_order(tf)
         data = [
@@ -352,6 +392,7 @@ def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
         for i, d in enumerate(data):
             jitter = np.linspace(-0.08, 0.08, len(d)) if len(d) > 1 else np.zeros(len(d))
             ax.scatter(i + jitter, d, s=6, color="black", zorder=3)
+        _fit_ylim(ax)
         # "DNABERT-6 scratch" on two lines, so neighbouring labels never run together
         ax.set_xticks(positions, [lab.replace(" ", "\n", 1) for lab, _ in order], fontsize=8)
         ax.set_ylabel(metric)
@@ -360,6 +401,22 @@ def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
         ax.set_xlabel(_wilcoxon_text(tf, metric, wilcoxon), fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def _fit_ylim(ax, pad: float = 0.03) -> None:
+    """Set the y-limits to span every point and violin drawn on ``ax``, with a margin."""
+    from matplotlib.collections import PathCollection
+
+    ys = []
+    for c in ax.collections:
+        if isinstance(c, PathCollection):  # scatter: markers at data offsets
+            ys.append(np.asarray(c.get_offsets(), dtype=float).reshape(-1, 2)[:, 1])
+        else:  # violin bodies and median lines: paths in data coordinates
+            ys += [p.vertices[:, 1] for p in c.get_paths()]
+    ys = np.concatenate([y[np.isfinite(y)] for y in ys if len(y)] or [np.zeros(1)])
+    lo, hi = float(ys.min()), float(ys.max())
+    margin = max(pad * (hi - lo), 0.02)
+    ax.set_ylim(lo - margin, hi + margin)
 
 
 def _wilcoxon_text(tf: pd.DataFrame, metric: str, table: pd.DataFrame | None) -> str:
@@ -459,6 +516,7 @@ def figure_pretrain(df: pd.DataFrame, results: Path, config=None):
 
 
 FIGURE_FUNCS: dict[str, Callable] = {
+    "task_mcc": figure_task_mcc,
     "prom300_bars": figure_prom300,
     "promcore_curves": figure_promcore_curves,
     "promscan_bars": figure_promscan,
@@ -467,6 +525,7 @@ FIGURE_FUNCS: dict[str, Callable] = {
     "pretrain_curves": figure_pretrain,
 }
 FIGURE_TASKS = {
+    "task_mcc": lambda t: True,
     "prom300_bars": lambda t: t.startswith("prom300_"),
     "promcore_curves": lambda t: t.startswith("promcore_"),
     "promscan_bars": lambda t: t == "promscan",
@@ -481,7 +540,14 @@ def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -
 
     No timestamp, so that regenerating from the same results gives the same file.
     """
-    rows = df[[FIGURE_TASKS[name](str(t)) for t in df["task"]]] if len(df) else df
+    family = {"prom300_bars": "promoter", "tf_violins": "tf", "splice_bars": "splice"}.get(name)
+    groups = task_groups(config)
+
+    def shown(task: str) -> bool:
+        users = family is not None and task in groups and task_family(task, groups) == family
+        return FIGURE_TASKS[name](task) or users
+
+    rows = df[[shown(str(t)) for t in df["task"]]] if len(df) else df
     runs = sorted({f"{r.task}/{r.label}/seed{int(r.seed)}" for r in rows.itertuples()})
     record = provenance(
         config,
@@ -503,8 +569,11 @@ def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -
     return record
 
 
-def write_metrics_html(df: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """The results table as a standalone HTML page (mean +- sd over seeds per task and model)."""
+def write_metrics_html(
+    df: pd.DataFrame, path: str | os.PathLike, gue: pd.DataFrame | None = None
+) -> Path:
+    """The results table as a standalone HTML page (mean +- sd over seeds per task and model),
+    then the GUE table (:func:`dnabert.task_figures.gue_table_html`) when ``gue`` has rows."""
     path = Path(path)
     cols = [
         c
@@ -533,7 +602,10 @@ def write_metrics_html(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
         "td:first-child,td:nth-child(2){text-align:left}</style></head><body>"
-        "<h1>DNABERT results (mean ± sd over seeds)</h1>" + body + "</body></html>\n"
+        "<h1>DNABERT results (mean ± sd over seeds)</h1>"
+        + body
+        + gue_table_html(gue)
+        + "</body></html>\n"
     )
     with atomic_path(path) as tmp:
         tmp.write_text(page)
@@ -565,7 +637,8 @@ def plot_figures(
             write_json(sidecar, figure_provenance(name, df, results, config))
             written.append(sidecar)
             log.info("wrote %s.{png,pdf,json}", out_dir / name)
-    written.append(write_metrics_html(df, out_dir / "metrics.html"))
+    gue = read_gue_table(results / "report" / "gue_table.tsv")
+    written.append(write_metrics_html(df, out_dir / "metrics.html", gue))
     return written
 
 

@@ -5,9 +5,10 @@
   :data:`dnabert.evaluate.METRIC_NAMES`, ``n_test``, ``code_version``, ``path``.
 - :func:`summarize_seeds`: mean and sample sd (ddof 1; NaN with one seed) over seeds per
   task x model x k.
-- :func:`tf_wilcoxon`: for TF tasks, per baseline and DNABERT k, a one-sided Wilcoxon
-  signed-rank test over experiments (pairs of seed-averaged values) that DNABERT is better, on
-  accuracy and F1, as the paper reports (Section 3.3).
+- :func:`tf_wilcoxon`: for TF tasks (``tf_*`` and users' tasks of family ``tf``), per baseline
+  and DNABERT k, a one-sided Wilcoxon signed-rank test over experiments (pairs of seed-averaged
+  values) that DNABERT is better, on accuracy and F1, as the paper reports (Section 3.3);
+  :func:`paired_wilcoxon` is the same test over any set of tasks.
 """
 
 from __future__ import annotations
@@ -100,15 +101,32 @@ def summarize_seeds(df: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def tf_wilcoxon(df: pd.DataFrame, metrics: Iterable[str] = WILCOXON_METRICS) -> pd.DataFrame:
+def tf_wilcoxon(
+    df: pd.DataFrame, metrics: Iterable[str] = WILCOXON_METRICS, tasks: Iterable[str] = ()
+) -> pd.DataFrame:
     """One-sided Wilcoxon signed-rank tests, DNABERT vs each baseline, over TF experiments.
 
-    For each DNABERT k, baseline and metric: values are averaged over seeds per task, paired on
-    the ``tf_*`` tasks both have, and ``scipy.stats.wilcoxon(dnabert - baseline,
-    alternative="greater")`` is computed (small p: DNABERT better). Rows: ``dnabert, baseline,
-    metric, n_experiments, dnabert_mean, baseline_mean, median_difference, statistic, p_value,
-    note``. With fewer than 2 paired experiments, or when every difference is 0, ``p_value`` is
-    NaN and ``note`` says why. No TF runs: an empty table with these columns.
+    The experiments are the ``tf_*`` tasks plus ``tasks`` (users' tasks of family ``tf``, e.g.
+    GUE's TF sets); see :func:`paired_wilcoxon` for the rows. No TF runs: an empty table.
+    """
+    extra = set(tasks)
+    tf = df[df["task"].str.startswith("tf_") | df["task"].isin(extra)]
+    return paired_wilcoxon(tf, metrics, unit="TF experiment")
+
+
+def paired_wilcoxon(
+    df: pd.DataFrame, metrics: Iterable[str] = WILCOXON_METRICS, unit: str = "task"
+) -> pd.DataFrame:
+    """One-sided Wilcoxon signed-rank tests, each DNABERT run vs each other model, over the
+    tasks of ``df`` (the paper's TF test, Section 3.3, for any set of tasks).
+
+    For each DNABERT k (pretrained runs, model ``dnabert``), other run (baselines and
+    from-scratch controls) and metric: values are averaged over seeds per task, paired on the
+    tasks both have, and ``scipy.stats.wilcoxon(dnabert - other, alternative="greater")`` is
+    computed (small p: DNABERT better). Rows: ``dnabert, baseline, metric, n_experiments,
+    dnabert_mean, baseline_mean, median_difference, statistic, p_value, note``. With fewer than
+    2 paired tasks, or when every difference is 0, ``p_value`` is NaN and ``note`` says why
+    (naming ``unit``). No runs: an empty table with these columns.
     """
     from scipy.stats import wilcoxon
 
@@ -124,11 +142,10 @@ def tf_wilcoxon(df: pd.DataFrame, metrics: Iterable[str] = WILCOXON_METRICS) -> 
         "p_value",
         "note",
     ]
-    tf = df[df["task"].str.startswith("tf_")]
-    if tf.empty:
+    if df.empty:
         return pd.DataFrame(columns=columns)
     metrics = list(metrics)
-    means = tf.groupby(["run", "model", "task"], sort=True)[metrics].mean().reset_index()
+    means = df.groupby(["run", "model", "task"], sort=True)[metrics].mean().reset_index()
     dnabert_runs = sorted(means.loc[means["model"] == "dnabert", "run"].unique())
     baselines = sorted(means.loc[means["model"] != "dnabert", "run"].unique())
     rows = []
@@ -154,9 +171,7 @@ def tf_wilcoxon(df: pd.DataFrame, metrics: Iterable[str] = WILCOXON_METRICS) -> 
                     "note": "",
                 }
                 if len(shared) < 2:
-                    row["note"] = (
-                        f"{len(shared)} TF experiment(s) with both models; the test needs >= 2"
-                    )
+                    row["note"] = f"{len(shared)} {unit}(s) with both models; the test needs >= 2"
                 elif not np.any(diff):
                     row["note"] = "all differences are zero"
                 else:
@@ -173,15 +188,17 @@ def write_metrics_tables(
     summary: str | os.PathLike,
     wilcoxon_table: str | os.PathLike,
     wilcoxon_metrics: Iterable[str] = WILCOXON_METRICS,
+    tf_tasks: Iterable[str] = (),
 ) -> pd.DataFrame:
-    """Write ``metrics.tsv``, ``metrics_summary.tsv`` and ``tf_wilcoxon.tsv`` (atomically)."""
+    """Write ``metrics.tsv``, ``metrics_summary.tsv`` and ``tf_wilcoxon.tsv`` (atomically);
+    ``tf_tasks`` are users' tasks of family ``tf`` that join the TF test."""
     from dnabert.provenance import atomic_path
 
     df = collect_metrics(paths)
     for frame, path in (
         (df, table),
         (summarize_seeds(df), summary),
-        (tf_wilcoxon(df, wilcoxon_metrics), wilcoxon_table),
+        (tf_wilcoxon(df, wilcoxon_metrics, tf_tasks), wilcoxon_table),
     ):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:

@@ -46,7 +46,14 @@ try:
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
-GENOME = config["genome"]["name"]
+# No genome block: a run of users' tasks alone (dnabert.config.check_genome_needed); the
+# genome rules are then never asked for, and "resources/genome/none.fa" names nothing.
+GENOME_SETTINGS = config.get("genome") or {
+    "name": "none",
+    "canonical_pattern": "",
+    "chromosomes": [],
+}
+GENOME = GENOME_SETTINGS["name"]
 GENOME_FA = f"resources/genome/{GENOME}.fa"
 CHROM_SIZES = f"resources/genome/{GENOME}.chrom.sizes"
 CANONICAL = f"resources/genome/{GENOME}.canonical.txt"
@@ -70,7 +77,9 @@ VARIANTS_VCF = f"resources/variants/{GENOME}.vcf" + (
 
 def _download_sources():
     """Map each downloaded resource path (under resources/) to its config source."""
-    sources = {f"genome/{GENOME}.fa": config["genome"]["fasta"]}
+    sources = {}
+    if "genome" in config:
+        sources[f"genome/{GENOME}.fa"] = config["genome"]["fasta"]
     if "annotation" in config:
         sources[f"annotation/{GENOME}.gtf"] = config["annotation"]["gtf"]
     if "promoters" in config:
@@ -85,7 +94,7 @@ def _download_sources():
 
 
 DOWNLOADS = _download_sources()
-DOWNLOAD_PATTERN = "|".join(re.escape(path) for path in DOWNLOADS)
+DOWNLOAD_PATTERN = "|".join(re.escape(path) for path in DOWNLOADS) or "(?!)"
 
 
 def _local_path(url):
@@ -277,7 +286,7 @@ def _baseline_metrics(tasks):
     return [
         f"results/baselines/{task}/{baseline}/seed{seed}/metrics.json"
         for task in tasks
-        for baseline in baselines_for_task(task, config)
+        for baseline in baselines_for_task(task, TASK_CONFIG)
         for seed in config["seeds"]
     ]
 
@@ -363,6 +372,7 @@ def get_previous_hard_negatives(wildcards):
 
 
 FIGURE_NAMES = [
+    "task_mcc",
     "prom300_bars",
     "promcore_curves",
     "promscan_bars",
@@ -435,6 +445,7 @@ def get_report_targets(wildcards):
         return []
     targets = expand("results/report/figures/{name}.png", name=FIGURE_NAMES)
     targets.append("results/report/provenance.html")
+    targets += list(GROUP_TABLES.values())
     targets += _viz_files(
         _viz_tasks(with_tf=False), ["motif_logos.png", "ism_heatmap.png"]
     )
@@ -470,14 +481,32 @@ def get_variant_summaries(wildcards):
 # --- fine-tuning, custom tasks and the metrics table ---
 
 from dnabert.datasets.custom import check_custom_task_names
+from dnabert.datasets.suites import check_suite_files, expand_suites
 from dnabert.hfmodels import check_model_dir
+from dnabert.task_groups import task_groups
 
 try:
     check_custom_task_names(config)
+    check_suite_files(config)
 except ValueError as exc:
     raise WorkflowError(str(exc)) from None
 
-CUSTOM_TASKS = config["custom_tasks"]
+# Users' tasks: custom_tasks plus the tasks of the benchmark suites (config suites, e.g. GUE)
+SUITE_TASKS = expand_suites(config)
+_clash = sorted(set(SUITE_TASKS) & set(config["custom_tasks"]))
+if _clash:
+    raise WorkflowError(
+        f"custom_tasks {_clash}: names of suite tasks (suites); rename them"
+    )
+CUSTOM_TASKS = {**config["custom_tasks"], **SUITE_TASKS}
+# the config as the baselines registry reads it: suite tasks name their baselines as custom ones
+TASK_CONFIG = {**config, "custom_tasks": CUSTOM_TASKS}
+# {task: {family, suite, group}} of the users' tasks: figures, Wilcoxon groups, the GUE table
+TASK_GROUPS = task_groups(config)
+GROUP_TABLES = {
+    "gue": "results/report/gue_table.tsv",
+    "wilcoxon": "results/report/group_wilcoxon.tsv",
+}
 # Matches only the configured custom task names ("(?!)" never matches: no custom tasks).
 CUSTOM_TASK_PATTERN = "|".join(re.escape(name) for name in CUSTOM_TASKS) or "(?!)"
 FINETUNE_RUN = "results/finetune/{task}/dnabert{k}/seed{seed}"

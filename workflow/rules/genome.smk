@@ -43,8 +43,8 @@ rule index_genome:
         mem_mb=1000,
         runtime=60,
     params:
-        canonical_pattern=config["genome"]["canonical_pattern"],
-        chromosomes=canonical(config["genome"]["chromosomes"]),
+        canonical_pattern=GENOME_SETTINGS["canonical_pattern"],
+        chromosomes=canonical(GENOME_SETTINGS["chromosomes"]),
     script:
         "../scripts/index_genome.py"
 

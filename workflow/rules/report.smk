@@ -8,7 +8,13 @@ rule plot_figures:
         metrics="results/report/metrics.tsv",
         predictions=get_curve_predictions,
         models=get_pretrained_models,
+        gue_table=GROUP_TABLES["gue"],
     output:
+        tasks=report(
+            "results/report/figures/task_mcc.png",
+            caption="../report/task_mcc.rst",
+            category="Results table",
+        ),
         prom300=report(
             "results/report/figures/prom300_bars.png",
             caption="../report/prom300_bars.rst",
@@ -61,6 +67,38 @@ rule plot_figures:
         dpi=config["report"]["dpi"],
     script:
         "../scripts/plot_figures.py"
+
+
+# Tables over groups of tasks: the GUE table (DNABERT-2 paper's layout) and the Wilcoxon test
+# of DNABERT against every other model over each family / suite group (dnabert.task_groups).
+rule tabulate_task_groups:
+    input:
+        metrics="results/report/metrics.tsv",
+    output:
+        gue=report(
+            GROUP_TABLES["gue"],
+            caption="../report/gue_table.rst",
+            category="Results table",
+        ),
+        wilcoxon=report(
+            GROUP_TABLES["wilcoxon"],
+            caption="../report/group_wilcoxon.rst",
+            category="Results table",
+        ),
+    log:
+        "logs/report/tabulate_task_groups.log",
+    benchmark:
+        "benchmarks/report/tabulate_task_groups.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        groups=canonical(TASK_GROUPS),
+    script:
+        "../scripts/tabulate_task_groups.py"
 
 
 rule viz_attention_motifs:
