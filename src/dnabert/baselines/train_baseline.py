@@ -156,13 +156,18 @@ def run_baseline(
     config: dict | None = None,
     task: str | None = None,
 ) -> dict:
-    """Train ``baseline`` on the task in ``task_dir`` and write ``out_dir`` (see module doc).
+    """Train ``baseline`` on the task in ``task_dir`` and write ``out_dir`` (see module doc);
+    ``kmer_lr`` is handed to :func:`dnabert.baselines.kmer_lr.run_kmer_lr` (its own params).
 
     ``params``: training settings (the schema's ``baselines.<baseline>`` keys: ``lr, max_steps, batch_size,
     weight_decay, patience, eval_every, select_metric, eval_batch_size, eval_max_examples
     (a fixed random dev subset for model selection), device, class_weights, arch``; ``class_weights: "balanced"`` weights the loss by inverse class frequency); missing
     keys take the defaults. ``task`` defaults to the directory name. Returns the metrics record.
     """
+    if baseline == "kmer_lr":  # not a network: its own fit (dnabert.baselines.kmer_lr)
+        from dnabert.baselines.kmer_lr import run_kmer_lr
+
+        return run_kmer_lr(task_dir, out_dir, seed=seed, params=params, config=config, task=task)
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     task = task or task_dir.name
     p = baseline_params(baseline, {"baselines": {baseline: params or {}}})
