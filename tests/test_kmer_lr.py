@@ -214,3 +214,44 @@ def test_the_rule_env_has_scikit_learn(repo):
     names = {d.split("=")[0] for d in deps if isinstance(d, str)}
     assert {"scikit-learn", "scipy", "numpy", "pandas"} <= names
     assert "model.npz" in rule and "kmer_lr" in rule
+
+
+def test_every_family_figure_draws_the_yardstick_dashed_and_grey(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from dnabert import figures
+
+    rows, results = [], tmp_path / "results"
+    families = {"prom300_tata": "deepromoter", "promcore_tata": "deepromoter",
+                "promscan": "promid", "splice": "splicefinder", "tf_A": "deepbind",
+                "tf_B": "deepbind"}  # fmt: skip
+    rng = np.random.default_rng(0)
+    for task, paper in families.items():
+        for model, k in (("dnabert", 6), (paper, None), ("kmer_lr", None)):
+            rows.append({"task": task, "model": model, "k": k, "seed": 1, "accuracy": 0.8,
+                         "f1": 0.8, "mcc": 0.6, "auroc": 0.9, "auprc": 0.9})  # fmt: skip
+            if task == "promcore_tata":
+                run = figures.run_dir(results, pd.Series(rows[-1]))
+                run.mkdir(parents=True)
+                y = np.arange(40) % 2
+                pd.DataFrame({"label": y, "prob_1": np.clip(y * 0.6 + rng.random(40) * 0.5, 0, 1)}
+                             ).to_csv(run / "predictions.tsv", sep="\t", index=False)  # fmt: skip
+    path = tmp_path / "metrics.tsv"
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+    df = figures.read_metrics(path)
+    for draw in (figures.figure_prom300, figures.figure_promscan, figures.figure_splice):
+        fig = draw(df, results)
+        bars = [b for ax in fig.axes for c in ax.containers for b in c
+                if c.get_label().startswith("k-mer LR")]  # fmt: skip
+        assert bars, draw.__name__
+        assert all(b.get_hatch() == "///" and b.get_linestyle() == "--" for b in bars)
+        plt.close(fig)
+    fig = figures.figure_promcore_curves(df, results)
+    lines = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_label().startswith("k-mer")]
+    assert len(lines) == 2 and all(ln.get_linestyle() == "--" for ln in lines)
+    assert all(ln.get_color() == "#999999" for ln in lines)
+    plt.close(fig)
+    fig = figures.figure_tf_violins(df, results)
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks[-1] == "k-mer\nLR"  # the yardstick is drawn last
+    plt.close(fig)

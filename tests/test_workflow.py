@@ -226,7 +226,7 @@ def _check_demo_results(out: Path, cfg: dict) -> None:
     expected = {
         (task, model, seed)
         for task in tasks
-        for model in ("dnabert", *controls, paper_baseline(task))
+        for model in ("dnabert", *controls, paper_baseline(task), "kmer_lr")
         for seed in cfg.get("seeds", [42])
     }
     got = set(zip(table["task"], table["model"], table["seed"], strict=True))

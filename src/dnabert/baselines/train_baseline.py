@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -182,20 +183,24 @@ def run_baseline(
 
     torch.manual_seed(seed)
     model = build_model(baseline, seq_len=seq_len, n_classes=n_classes, arch=p["arch"])
+    # A budget in epochs (DeepBind-style: max_steps null): evaluate once per epoch by default.
+    steps_per_epoch = math.ceil(len(splits["train"]) / int(p["batch_size"]))
+    max_steps = p["max_steps"] if p["max_steps"] is not None else steps_per_epoch * p["epochs"]
+    eval_every = p["eval_every"] if p["eval_every"] is not None else steps_per_epoch
     cfg = TrainConfig(
-        max_steps=int(p["max_steps"]),
+        max_steps=int(max_steps),
         batch_size=int(p["batch_size"]),
         lr=float(p["lr"]),
         weight_decay=float(p["weight_decay"]),
         warmup_steps=0,
-        eval_every=int(p["eval_every"]),
-        ckpt_every=int(p["eval_every"]) or 1000,
+        eval_every=int(eval_every),
+        ckpt_every=int(eval_every) or 1000,
         select_metric=p["select_metric"],
         patience=int(p["patience"]),
         seed=seed,
         device=p["device"],
         precision="fp32",
-        log_every=max(1, min(50, int(p["max_steps"]) // 10)),
+        log_every=max(1, min(50, int(max_steps) // 10)),
     )
     dev = splits["dev"]
     if p["eval_max_examples"] and len(dev) > p["eval_max_examples"]:
@@ -244,6 +249,7 @@ def run_baseline(
         "n_params": sum(t.numel() for t in model.parameters()),
         "train_seconds": round(train_seconds, 3),
         "train_steps": result["step"],
+        "train_epochs": round(result["step"] / steps_per_epoch, 2),
         "best": result["best"],
         "best_step": (result["best"] or {}).get("step"),
         "infer_seq_per_s": round(len(test) / infer_seconds, 1) if infer_seconds > 0 else None,
