@@ -15,4 +15,5 @@ run_kmer_lr(
     params=dict(snakemake.params.train),
     config=snakemake.config,
     task=snakemake.params.task,
+    threads=snakemake.threads,
 )
