@@ -52,6 +52,15 @@ def test_kmer_counts_match_hand_counted_kmers():
     assert _dense(["GATTACA"], 1)[0].tolist() == [3, 1, 1, 2]
 
 
+def test_kmer_counts_across_row_blocks():
+    # k = 6 counts 2,048 rows per block: rows on both sides of the boundary keep their counts.
+    # "AAAAAAA" holds AAAAAA (column 0) twice; "ACGTAC" is 0*1024+1*256+2*64+3*16+0*4+1 = 433.
+    counts = kmer_counts(["AAAAAAA"] * 2050 + ["ACGTAC"], 6)
+    assert counts.shape == (2051, 4096) and counts.nnz == 2051
+    assert counts[:2050, 0].toarray().ravel().tolist() == [2] * 2050
+    assert counts[2050].nonzero()[1].tolist() == [433]
+
+
 def test_kmer_counts_reject_other_letters():
     with pytest.raises(SequenceError, match="sequence 1: invalid letter at position 2"):
         kmer_counts(["ACGT", "ACRT"], 2)

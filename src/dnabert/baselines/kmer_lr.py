@@ -95,41 +95,61 @@ def kmer_counts(seqs: Sequence[str], k: int) -> sparse.csr_matrix:
     row = np.repeat(np.arange(n), lengths)
     # a k-mer counts when it holds no N and lies inside one sequence (first and last base's row)
     keep = (is_n[k : k + n_pos] == is_n[:n_pos]) & (row[:n_pos] == row[k - 1 :])
-    data = np.ones(int(keep.sum()), dtype=np.float64)
-    coo = sparse.coo_matrix((data, (row[:n_pos][keep], index[keep])), shape=(n, 4**k))
-    return coo.tocsr()  # duplicates (repeated k-mers) are summed
+    # count (row, k-mer) pairs with bincount over blocks of rows (<= 2**23 cells each), faster
+    # than sorting them; the non-zero cells, in row-major order, are the CSR entries
+    rows, index = row[:n_pos][keep], index[keep]  # rows is sorted
+    size, block = 4**k, max(1, 2**23 // 4**k)  # block: rows per bincount
+    data, cols, row_nnz = [], [], []
+    for r0 in range(0, n, block):
+        r1 = min(n, r0 + block)
+        lo, hi = np.searchsorted(rows, [r0, r1])
+        counts = np.bincount((rows[lo:hi] - r0) * size + index[lo:hi], minlength=(r1 - r0) * size)
+        cells = np.flatnonzero(counts)
+        data.append(counts[cells].astype(np.float64))
+        cols.append(cells % size)
+        row_nnz.append(np.bincount(cells // size, minlength=r1 - r0))
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(row_nnz))])
+    return sparse.csr_matrix((np.concatenate(data), np.concatenate(cols), indptr), shape=(n, size))
 
 
-def kmer_features(seqs: Sequence[str], ks: Sequence[int]) -> sparse.csr_matrix:
+def kmer_features(
+    seqs: Sequence[str], ks: Sequence[int], chunk_size: int = 10000
+) -> sparse.csr_matrix:
     """Per-k frequency blocks of :func:`kmer_counts`, concatenated: ``(N, sum 4**k)`` CSR float64.
 
     Each block is divided by its row sum (the number of k-mers counted) and given in percent, so
     every non-empty block sums to 100 and sequences of different lengths are comparable.
+    Sequences are counted ``chunk_size`` at a time, so the per-position work arrays stay small
+    (about 40 bytes per base of a chunk) whatever ``N`` is.
     """
-    blocks = []
-    for k in ks:
-        counts = kmer_counts(seqs, k)
-        totals = np.asarray(counts.sum(axis=1)).ravel()
-        blocks.append(sparse.diags(100.0 / np.maximum(totals, 1.0)) @ counts)
-    return sparse.hstack(blocks, format="csr")
+    rows = []
+    for i in range(0, max(len(seqs), 1), chunk_size):
+        chunk, blocks = seqs[i : i + chunk_size], []
+        for k in ks:
+            counts = kmer_counts(chunk, k)
+            totals = np.asarray(counts.sum(axis=1)).ravel()
+            blocks.append(sparse.diags(100.0 / np.maximum(totals, 1.0)) @ counts)
+        rows.append(sparse.hstack(blocks, format="csr"))
+    return sparse.vstack(rows, format="csr")
 
 
 def predict_proba(model: dict, seqs: Sequence[str], chunk_size: int = 10000) -> np.ndarray:
     """Class probabilities ``(N, C)`` float64 of a fitted model (see :func:`load_kmer_lr`),
     featurising ``chunk_size`` sequences at a time."""
-    n_classes = len(model["classes"])
-    out = [np.zeros((0, n_classes))]
+    out = [np.zeros((0, len(model["classes"])))]
     for i in range(0, len(seqs), chunk_size):
-        x = kmer_features(seqs[i : i + chunk_size], model["ks"])
-        logits = np.asarray(x @ model["coef"].T) + model["intercept"]  # (n, n_out)
-        if n_classes == 2:  # one logit z: p1 = sigmoid(z)
-            p1 = 1.0 / (1.0 + np.exp(-logits[:, 0]))
-            out.append(np.stack([1.0 - p1, p1], axis=1))
-        else:
-            z = logits - logits.max(axis=1, keepdims=True)
-            e = np.exp(z)
-            out.append(e / e.sum(axis=1, keepdims=True))
+        out.append(_proba(model, kmer_features(seqs[i : i + chunk_size], model["ks"], chunk_size)))
     return np.concatenate(out)
+
+
+def _proba(model: dict, x: sparse.csr_matrix) -> np.ndarray:
+    """Probabilities ``(n, C)`` from features ``x`` ``(n, F)``."""
+    logits = np.asarray(x @ model["coef"].T) + model["intercept"]  # (n, n_out)
+    if len(model["classes"]) == 2:  # one logit z: p1 = sigmoid(z)
+        p1 = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        return np.stack([1.0 - p1, p1], axis=1)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def load_kmer_lr(run_dir: str | os.PathLike) -> dict:
@@ -179,7 +199,7 @@ def fit_kmer_lr(
     classes = np.arange(max(2, int(y_train.max()) + 1))
     if np.unique(y_train).size < 2:
         raise ValueError("the training split holds a single class; logistic regression needs two")
-    dev_seqs, dev_labels = dev["sequence"].tolist(), dev["label"].to_numpy(dtype=np.int64)
+    x_dev, dev_labels = kmer_features(dev["sequence"].tolist(), ks), dev["label"].to_numpy()
     best, rows = None, []
     for c in sorted(float(c) for c in c_grid):
         clf = LogisticRegression(
@@ -201,8 +221,8 @@ def fit_kmer_lr(
             "C": np.float64(c),
         }
         row = {"C": c, "n_iter": int(np.max(clf.n_iter_)), "converged": converged}
-        if len(dev_seqs):
-            metrics = compute_metrics(dev_labels, predict_proba(model, dev_seqs))
+        if len(dev_labels):
+            metrics = compute_metrics(dev_labels, _proba(model, x_dev))
             metrics.pop("n_test")
             row.update(metrics)
             value = metrics.get(select_metric, np.nan)
