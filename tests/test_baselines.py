@@ -114,6 +114,28 @@ def test_deepbind_architecture_and_global_max_pool():
     assert torch.allclose(out[0], out[1], atol=1e-6)
 
 
+def test_deepbind_both_strands_scores_a_sequence_and_its_reverse_complement_alike():
+    torch.manual_seed(0)
+    m = DeepBindCNN(both_strands=True).eval()
+    x = _x(3, 101, seed=4)
+    rc = x.flip(1, 2)  # ACGT channels reversed = complement; length reversed
+    with torch.no_grad():
+        assert torch.allclose(m(x), m(rc), atol=1e-6)
+        paper = DeepBindCNN().eval()  # the default is the benchmarked one-strand model
+        paper.load_state_dict(m.state_dict())
+        assert not torch.allclose(paper(x), paper(rc), atol=1e-3)
+
+
+def test_deepbind_budget_in_epochs_evaluates_every_epoch(tmp_path):
+    task_dir = _toy_task(tmp_path, 40, 2, n=100)  # 70 training rows: 3 batches of 32 per epoch
+    out = tmp_path / "run"
+    params = {"max_steps": None, "epochs": 2, "eval_every": None, "patience": 0,
+              "batch_size": 32, "device": "cpu"}  # fmt: skip
+    record = run_baseline(task_dir, "deepbind", out, seed=0, params=params)
+    assert record["train_steps"] == 6 and record["train_epochs"] == 2
+    assert pd.read_csv(out / "eval_log.csv")["step"].tolist() == [3, 6]
+
+
 def test_one_hot_n_is_zero_column():
     x, y = OneHotData.collate([("ACGTN", 1), ("NNNNA", 0)])
     assert x.shape == (2, 4, 5) and x.dtype == torch.float32
@@ -129,11 +151,12 @@ def test_balanced_weights():
 
 def test_registry():
     cfg = {"custom_tasks": {"mine": {"baselines": ["deepbind"]}}}
-    assert baselines_for_task("prom300_tata") == ["deepromoter"]
-    assert baselines_for_task("promcore_all") == ["deepromoter"]
-    assert baselines_for_task("promscan") == ["promid"]
-    assert baselines_for_task("splice") == baselines_for_task("splice_rc") == ["splicefinder"]
-    assert baselines_for_task("tf_ENCFF1") == ["deepbind"]
+    assert baselines_for_task("prom300_tata") == ["deepromoter", "kmer_lr"]
+    assert baselines_for_task("promcore_all") == ["deepromoter", "kmer_lr"]
+    assert baselines_for_task("promscan") == ["promid", "kmer_lr"]
+    assert baselines_for_task("splice") == baselines_for_task("splice_rc")
+    assert baselines_for_task("splice") == ["splicefinder", "kmer_lr"]
+    assert baselines_for_task("tf_ENCFF1") == ["deepbind", "kmer_lr"]
     assert baselines_for_task("mine", cfg) == ["deepbind"]
     assert baselines_for_task("unknown") == []
     assert baselines_for_task("promscan", {"baselines": {"enabled": ["deepbind"]}}) == []

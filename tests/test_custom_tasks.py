@@ -198,7 +198,7 @@ def test_config_schema_fills_custom_task_defaults():
     base = {"genome": {"name": "g", "fasta": {"url": "x.fa"}}}
     cfg = validate_config({**base, "custom_tasks": {"t1": {"train": "a", "dev": "b", "test": "c"}}})
     assert cfg["custom_tasks"]["t1"]["format"] == "auto"
-    assert cfg["custom_tasks"]["t1"]["baselines"] == []
+    assert cfg["custom_tasks"]["t1"]["baselines"] == ["kmer_lr"]  # the yardstick
     assert cfg["finetune"]["lr"] == 2e-4 and cfg["finetune"]["init_from"] is None
     with pytest.raises(ConfigError, match="custom_tasks.t1.*'test' is a required property"):
         validate_config({**base, "custom_tasks": {"t1": {"train": "a", "dev": "b"}}})

@@ -58,6 +58,10 @@ def test_gue_expands_into_28_named_tasks_in_paper_groups(tmp_path):
     assert tasks["gue_prom_core_tata"]["family"] == "promoter"
     assert tasks["gue_mouse_0"]["family"] == "tf"
     assert tasks["gue_splice_reconstructed"]["family"] == "splice"
+    # like custom tasks, suite tasks get the k-mer yardstick unless told otherwise ([] for none)
+    assert {tuple(s["baselines"]) for s in tasks.values()} == {("kmer_lr",)}
+    none = expand_suites({"suites": {"gue": {"path": "G", "include": ["tf"], "baselines": []}}})
+    assert {tuple(s["baselines"]) for s in none.values()} == {()}
 
 
 def test_include_picks_groups_and_baselines_apply_to_each(tmp_path):

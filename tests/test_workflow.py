@@ -46,6 +46,8 @@ def test_demo_dry_run_builds_the_whole_dag(repo, tmp_path):
     # before the TF checkpoint: 6 promoter tasks, promscan, splice, splice_rc; DNABERT also has
     # the TF model that score_variants asks for by name
     assert jobs["finetune_scratch"] == 9 and jobs["finetune_dnabert"] == 10
+    # the k-mer yardstick on the same 9 tasks (TF tasks come after the checkpoint)
+    assert jobs["train_kmer_lr"] == 9
 
 
 def _job_counts(text: str) -> dict[str, int]:
@@ -226,7 +228,7 @@ def _check_demo_results(out: Path, cfg: dict) -> None:
     expected = {
         (task, model, seed)
         for task in tasks
-        for model in ("dnabert", *controls, paper_baseline(task))
+        for model in ("dnabert", *controls, paper_baseline(task), "kmer_lr")
         for seed in cfg.get("seeds", [42])
     }
     got = set(zip(table["task"], table["model"], table["seed"], strict=True))

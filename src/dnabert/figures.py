@@ -30,7 +30,14 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 
-from dnabert.plotting import model_colour, note, save_figure, style
+from dnabert.plotting import (
+    YARDSTICK_MODELS,
+    YARDSTICK_STYLE,
+    model_colour,
+    note,
+    save_figure,
+    style,
+)
 from dnabert.provenance import atomic_path, provenance, write_json
 from dnabert.task_figures import figure_task_mcc, gue_table_html
 from dnabert.task_groups import read_gue_table, task_family, task_groups
@@ -52,6 +59,7 @@ BASELINE_LABELS = {
     "promid": "PromID-style",
     "splicefinder": "SpliceFinder",
     "deepbind": "DeepBind-style",
+    "kmer_lr": "k-mer LR",
 }
 SUBSETS = (("tata", "TATA"), ("notata", "non-TATA"), ("all", "all"))
 
@@ -90,9 +98,9 @@ def model_label(model: str, k) -> str:
 
 def _model_order(df: pd.DataFrame) -> list[tuple[str, str]]:
     """``(label, model)`` pairs: DNABERT-k by k first, then the from-scratch controls by k, then
-    baselines by name."""
+    baselines by name, then the yardstick (k-mer LR)."""
     pairs = df[["label", "model", "k"]].drop_duplicates()
-    rank = pairs["model"].map({"dnabert": 0, "dnabert_scratch": 1}).fillna(2)
+    rank = pairs["model"].map({"dnabert": 0, "dnabert_scratch": 1, "kmer_lr": 3}).fillna(2)
     pairs = pairs.assign(base=rank).sort_values(["base", "k", "label"])
     return list(zip(pairs["label"], pairs["model"], strict=True))
 
@@ -154,6 +162,7 @@ def _bars(ax, df: pd.DataFrame, task: str, metrics: list[str], models: list[str]
             capsize=2,
             color=model_colour(model, i),
             label=f"{label} (n={n} seed{'s' if n > 1 else ''})",
+            **(YARDSTICK_STYLE if model in YARDSTICK_MODELS else {}),
         )
     ax.set_xticks(x, [m.upper() if m in ("mcc", "f1") else m for m in metrics])
     ax.set_ylim(min(0.0, float(np.nanmin(sub[metrics].to_numpy()))), 1.05)
@@ -226,7 +235,7 @@ def figure_prom300(df: pd.DataFrame, results: Path, config=None):
         df,
         panels,
         ["accuracy", "f1", "mcc"],
-        ["dnabert", "dnabert_scratch", *other_language_models(df, results), "deepromoter"],
+        ["dnabert", "dnabert_scratch", *other_language_models(df, results), "deepromoter", "kmer_lr"],
         "Prom-300: DNABERT vs DeePromoter",
         family="promoter",
         config=config,
@@ -239,7 +248,7 @@ def figure_promscan(df: pd.DataFrame, results: Path, config=None):
         df,
         [("promscan", "Prom-scan (1001 bp windows)")],
         ["f1", "mcc"],
-        ["dnabert", "dnabert_scratch", *other_language_models(df, results), "promid"],
+        ["dnabert", "dnabert_scratch", *other_language_models(df, results), "promid", "kmer_lr"],
         "Prom-scan: DNABERT vs PromID-style",
     )
 
@@ -251,7 +260,7 @@ def figure_splice(df: pd.DataFrame, results: Path, config=None):
         df,
         panels,
         ["accuracy", "f1", "mcc"],
-        ["dnabert", "dnabert_scratch", *other_language_models(df, results), "splicefinder"],
+        ["dnabert", "dnabert_scratch", *other_language_models(df, results), "splicefinder", "kmer_lr"],
         "Splice sites: DNABERT vs SpliceFinder",
         family="splice",
         config=config,
@@ -285,11 +294,22 @@ def figure_promcore_curves(df: pd.DataFrame, results: Path, config=None):
             fpr, tpr, _ = skm.roc_curve(y, p)
             prec, rec, _ = skm.precision_recall_curve(y, p)
             colour = model_colour(model, i)
+            ls = YARDSTICK_STYLE["linestyle"] if model in YARDSTICK_MODELS else "-"
             roc_ax.plot(
-                fpr, tpr, color=colour, lw=1.2, label=f"{label} {_pm(rows, 'auroc', 'AUROC')}"
+                fpr,
+                tpr,
+                color=colour,
+                lw=1.2,
+                ls=ls,
+                label=f"{label} {_pm(rows, 'auroc', 'AUROC')}",
             )
             pr_ax.plot(
-                rec, prec, color=colour, lw=1.2, label=f"{label} {_pm(rows, 'auprc', 'AUPRC')}"
+                rec,
+                prec,
+                color=colour,
+                lw=1.2,
+                ls=ls,
+                label=f"{label} {_pm(rows, 'auprc', 'AUPRC')}",
             )
             curves += 1
         if not curves:
@@ -389,6 +409,9 @@ def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
             for body, (_, model), i in zip(parts["bodies"], order, positions, strict=True):
                 body.set_facecolor(model_colour(model, int(i)))
                 body.set_alpha(0.6)
+                if model in YARDSTICK_MODELS:
+                    body.set_edgecolor(YARDSTICK_STYLE["edgecolor"])
+                    body.set_linestyle(YARDSTICK_STYLE["linestyle"])
         for i, d in enumerate(data):
             jitter = np.linspace(-0.08, 0.08, len(d)) if len(d) > 1 else np.zeros(len(d))
             ax.scatter(i + jitter, d, s=6, color="black", zorder=3)

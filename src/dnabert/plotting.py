@@ -47,7 +47,11 @@ MODEL_COLOURS = {
     "promid": "#009E73",
     "splicefinder": "#D55E00",
     "deepbind": "#CC79A7",
+    "kmer_lr": "#999999",  # the k-mer yardstick: grey, drawn dashed / hatched (YARDSTICK_STYLE)
 }
+# How figures draw the yardstick baseline (kmer_lr): a reference, not a competitor.
+YARDSTICK_MODELS = frozenset({"kmer_lr"})
+YARDSTICK_STYLE = {"linestyle": "--", "hatch": "///", "edgecolor": "#555555"}
 OTHER_COLOURS = ["#F0E442", "#999999", "#000000", "#882255"]
 PNG_METADATA = {"Software": None}
 PDF_METADATA = {"Creator": None, "Producer": "dnabert", "CreationDate": None}

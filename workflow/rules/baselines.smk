@@ -1,6 +1,7 @@
 # The paper's baselines on the same splits as DNABERT (logic: dnabert.baselines).
 # DeePromoter (prom300_*, promcore_*), PromID-style ResNet (promscan), SpliceFinder (splice,
-# splice_rc), DeepBind-style CNN (tf_*). The CNNs are small: CPU jobs (device auto uses a GPU
+# splice_rc), DeepBind-style CNN (tf_*), and on every task the k-mer yardstick kmer_lr
+# (logistic regression on 4-6-mer frequencies; scikit-learn, no torch, seconds per task). The CNNs are small: CPU jobs (device auto uses a GPU
 # when the job sees one). Checkpoints live in the run dir's sibling {run}.work (a rerun resumes).
 # SpliceFinder's reconstruction: round r scans genic regions with the SpliceFinder trained on
 # round r-1's dataset (round 0 = the splice task) and adds its false positives to the
@@ -34,6 +35,35 @@ rule train_baseline:
         task=get_baseline_task_name,
     script:
         "../scripts/train_baseline.py"
+
+
+rule train_kmer_lr:
+    input:
+        train="results/datasets/{task}/train.tsv",
+        dev="results/datasets/{task}/dev.tsv",
+        test="results/datasets/{task}/test.tsv",
+    output:
+        metrics="results/baselines/{task}/kmer_lr/seed{seed}/metrics.json",
+        predictions="results/baselines/{task}/kmer_lr/seed{seed}/predictions.tsv",
+        model="results/baselines/{task}/kmer_lr/seed{seed}/model.npz",
+    log:
+        "logs/baselines/{task}/kmer_lr/seed{seed}.log",
+    benchmark:
+        "benchmarks/baselines/{task}/kmer_lr/seed{seed}.tsv"
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        # sparse features; at most max_train_examples fitted, the test split in chunks
+        mem_mb=8000,
+        runtime=120,
+    params:
+        train=canonical(config["baselines"]["kmer_lr"]),
+        task=get_baseline_task_name,
+    script:
+        "../scripts/train_kmer_lr.py"
 
 
 rule train_splice_round_model:

@@ -165,7 +165,12 @@ class SpliceFinder(nn.Module):
 
 class DeepBindCNN(nn.Module):
     """DeepBind-style CNN: Conv1d ``n_filters`` x ``kernel`` (128 x 24, valid) -> ReLU -> global
-    max pool ``(N, 128)`` -> dense 32 (ReLU) -> dropout -> logits. Any ``L >= kernel``."""
+    max pool ``(N, 128)`` -> dense 32 (ReLU) -> dropout -> logits. Any ``L >= kernel``.
+
+    ``both_strands``: each filter's max is also taken over the reverse complement (flipping the
+    ``ACGT`` channel and length axes), as DeepBind scans both strands (Alipanahi et al. 2015);
+    off by default, which is the architecture DNABERT benchmarked.
+    """
 
     def __init__(
         self,
@@ -175,8 +180,10 @@ class DeepBindCNN(nn.Module):
         kernel: int = 24,
         dense: int = 32,
         dropout: float = 0.5,
+        both_strands: bool = False,
     ):
         super().__init__()
+        self.both_strands = both_strands
         self.conv = nn.Conv1d(4, n_filters, kernel)
         self.head = nn.Sequential(
             nn.Linear(n_filters, dense), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dense, n_classes)
@@ -184,6 +191,8 @@ class DeepBindCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = torch.relu(self.conv(x)).amax(dim=2)  # global max pool: (N, 128)
+        if self.both_strands:  # reverse complement: ACGT -> TGCA is a flip of the channels
+            h = torch.maximum(h, torch.relu(self.conv(x.flip(1, 2))).amax(dim=2))
         return self.head(h)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-BASELINE_NAMES = ("deepromoter", "promid", "splicefinder", "deepbind")
+BASELINE_NAMES = ("deepromoter", "promid", "splicefinder", "deepbind", "kmer_lr")
+# The yardstick every task family gets besides its paper baseline: logistic regression on k-mer
+# frequencies (dnabert.baselines.kmer_lr); architecture-free, so it fits any length and classes.
+YARDSTICK = "kmer_lr"
 
 # Task families -> baselines (the paper's comparisons).
 _FAMILIES = (
@@ -19,14 +22,16 @@ def baselines_for_task(task: str, config: dict | None = None) -> list[str]:
     """The baselines compared on ``task``, restricted to ``baselines.enabled``.
 
     prom300_*/promcore_* -> deepromoter; promscan -> promid; splice and splice_rc ->
-    splicefinder; tf_* -> deepbind; a custom task -> ``custom_tasks[task]["baselines"]`` (read
-    defensively: missing means none). Unknown tasks get none.
+    splicefinder; tf_* -> deepbind; each of these families also gets kmer_lr. A custom task ->
+    ``custom_tasks[task]["baselines"]`` (validated configs default it to ``[kmer_lr]``; read
+    defensively: a missing key means ``[kmer_lr]``, ``[]`` none). Unknown tasks get none.
     """
     config = config or {}
     enabled = (config.get("baselines") or {}).get("enabled", list(BASELINE_NAMES))
     custom = (config.get("custom_tasks") or {}).get(task)
     if isinstance(custom, dict):
-        names = list(custom.get("baselines") or [])
+        names = list(custom.get("baselines", [YARDSTICK]) or [])
     else:
         names = [name for pattern, name in _FAMILIES if pattern.match(task)]
+        names += [YARDSTICK] if names else []
     return [name for name in names if name in enabled]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -156,13 +157,18 @@ def run_baseline(
     config: dict | None = None,
     task: str | None = None,
 ) -> dict:
-    """Train ``baseline`` on the task in ``task_dir`` and write ``out_dir`` (see module doc).
+    """Train ``baseline`` on the task in ``task_dir`` and write ``out_dir`` (see module doc);
+    ``kmer_lr`` is handed to :func:`dnabert.baselines.kmer_lr.run_kmer_lr` (its own params).
 
     ``params``: training settings (the schema's ``baselines.<baseline>`` keys: ``lr, max_steps, batch_size,
     weight_decay, patience, eval_every, select_metric, eval_batch_size, eval_max_examples
     (a fixed random dev subset for model selection), device, class_weights, arch``; ``class_weights: "balanced"`` weights the loss by inverse class frequency); missing
     keys take the defaults. ``task`` defaults to the directory name. Returns the metrics record.
     """
+    if baseline == "kmer_lr":  # not a network: its own fit (dnabert.baselines.kmer_lr)
+        from dnabert.baselines.kmer_lr import run_kmer_lr
+
+        return run_kmer_lr(task_dir, out_dir, seed=seed, params=params, config=config, task=task)
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     task = task or task_dir.name
     p = baseline_params(baseline, {"baselines": {baseline: params or {}}})
@@ -177,20 +183,24 @@ def run_baseline(
 
     torch.manual_seed(seed)
     model = build_model(baseline, seq_len=seq_len, n_classes=n_classes, arch=p["arch"])
+    # A budget in epochs (DeepBind-style: max_steps null): evaluate once per epoch by default.
+    steps_per_epoch = math.ceil(len(splits["train"]) / int(p["batch_size"]))
+    max_steps = p["max_steps"] if p["max_steps"] is not None else steps_per_epoch * p["epochs"]
+    eval_every = p["eval_every"] if p["eval_every"] is not None else steps_per_epoch
     cfg = TrainConfig(
-        max_steps=int(p["max_steps"]),
+        max_steps=int(max_steps),
         batch_size=int(p["batch_size"]),
         lr=float(p["lr"]),
         weight_decay=float(p["weight_decay"]),
         warmup_steps=0,
-        eval_every=int(p["eval_every"]),
-        ckpt_every=int(p["eval_every"]) or 1000,
+        eval_every=int(eval_every),
+        ckpt_every=int(eval_every) or 1000,
         select_metric=p["select_metric"],
         patience=int(p["patience"]),
         seed=seed,
         device=p["device"],
         precision="fp32",
-        log_every=max(1, min(50, int(p["max_steps"]) // 10)),
+        log_every=max(1, min(50, int(max_steps) // 10)),
     )
     dev = splits["dev"]
     if p["eval_max_examples"] and len(dev) > p["eval_max_examples"]:
@@ -240,6 +250,7 @@ def run_baseline(
         "n_params": sum(t.numel() for t in model.parameters()),
         "train_seconds": round(train_seconds, 3),
         "train_steps": result["step"],
+        "train_epochs": round(result["step"] / steps_per_epoch, 2),
         "best": result["best"],
         "best_step": (result["best"] or {}).get("step"),
         "infer_seq_per_s": round(len(test) / infer_seconds, 1) if infer_seconds > 0 else None,

@@ -16,6 +16,8 @@ def _train(args) -> int:
 
     config = config_or_defaults(args.config)
     params = baseline_params(args.baseline, config)
+    if args.baseline == "kmer_lr" and (args.max_steps is not None or args.device is not None):
+        raise SystemExit("kmer_lr is fitted on the CPU to convergence: no --max-steps, --device")
     if args.max_steps is not None:
         params["max_steps"] = args.max_steps
     if args.device is not None:

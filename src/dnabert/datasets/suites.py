@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dnabert.baselines.registry import YARDSTICK
+
 SPLIT_FILES = ("train.csv", "dev.csv", "test.csv")
 
 # Table groups in the DNABERT-2 paper's order: (key, title, family of the pipeline's figures).
@@ -62,7 +64,8 @@ def gue_task_name(folder: str, task: str) -> str:
 
 def suite_settings(config: dict, suite: str = "gue") -> dict | None:
     """The ``suites.{suite}`` entry as ``{path, include, baselines}`` (a bare path is shorthand
-    for every group), or None when the suite is not configured."""
+    for every group and the default baselines, ``[kmer_lr]``), or None when the suite is not
+    configured."""
     entry = (config.get("suites") or {}).get(suite)
     if entry is None:
         return None
@@ -71,7 +74,8 @@ def suite_settings(config: dict, suite: str = "gue") -> dict | None:
     return {
         "path": str(entry["path"]),
         "include": list(entry.get("include") or GUE_SELECTORS),
-        "baselines": list(entry.get("baselines") or []),
+        # like custom_tasks: the k-mer yardstick unless the entry names its own ([] for none)
+        "baselines": list(entry.get("baselines", [YARDSTICK])),
     }
 
 
