@@ -109,6 +109,37 @@ def deduplicate(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     return kept.loc[~dup].reset_index(drop=True), stats
 
 
+def deduplicate_hashed(keys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """:func:`deduplicate` for a writer that holds sequence digests instead of sequences.
+
+    ``keys`` ``(n, 2)`` ``uint64``: a 128-bit digest of each row's sequence (equal digests are
+    taken as equal sequences; for the ~10^7 rows of a genome-wide task a chance collision has
+    probability ~10^-25); ``labels`` ``(n,)``. Returns the indices of the kept rows (ascending:
+    the first copy of each sequence, none of a sequence seen with two labels) and the same counts
+    as :func:`deduplicate`.
+    """
+    n = len(keys)
+    order = np.lexsort((keys[:, 1], keys[:, 0]))  # stable: equal keys keep row order
+    k = keys[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (k[1:] != k[:-1]).any(axis=1)
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    del k, order
+    codes, _ = pd.factorize(labels, sort=True)
+    per_group = pd.DataFrame({"g": group, "c": codes}).groupby("g", sort=False)["c"]
+    conflict_group = (per_group.min() != per_group.max()).reindex(range(int(new.sum())))
+    conflict = conflict_group.to_numpy()[group]
+    first = np.zeros(n, dtype=bool)
+    first[np.unique(group, return_index=True)[1]] = True
+    stats = {
+        "duplicates": int((~conflict & ~first).sum()),
+        "conflicting_sequences": int(conflict_group.sum()),
+        "conflicting_rows": int(conflict.sum()),
+    }
+    return np.flatnonzero(first & ~conflict), stats
+
+
 def _cut_points(n: int, fractions: Sequence[float]) -> tuple[int, int]:
     a = int(round(n * fractions[0]))
     b = int(round(n * (fractions[0] + fractions[1])))
@@ -189,18 +220,25 @@ def _gc_fraction(seqs: pd.Series) -> pd.Series:
 
 
 def _summary_block(df: pd.DataFrame) -> dict[str, Any]:
-    lengths = df["sequence"].str.len()
-    gc = _gc_fraction(df["sequence"])
+    return summary_block(df["label"], _gc_fraction(df["sequence"]), df["sequence"].str.len())
+
+
+def summary_block(labels: pd.Series, gc: pd.Series, lengths: pd.Series) -> dict[str, Any]:
+    """One split's (or all splits') ``summary.json`` block from per-row ``labels``, GC fraction
+    and sequence lengths (three Series on one index, rows in file order): ``n``, per class ``n``
+    and ``gc_mean``, length ``min/max/mean``. Means are pandas means over the rows in order, so
+    a writer that never holds the sequences (promscan) gets the same floats as one that does."""
     by_label = {}
-    for lab, sub in df.groupby("label", sort=True):
+    for lab, sub in labels.groupby(labels, sort=True):
         by_label[str(lab)] = {"n": int(len(sub)), "gc_mean": float(gc.loc[sub.index].mean())}
+    n = len(labels)
     return {
-        "n": int(len(df)),
+        "n": int(n),
         "classes": by_label,
         "length": {
-            "min": int(lengths.min()) if len(df) else 0,
-            "max": int(lengths.max()) if len(df) else 0,
-            "mean": float(lengths.mean()) if len(df) else 0.0,
+            "min": int(lengths.min()) if n else 0,
+            "max": int(lengths.max()) if n else 0,
+            "mean": float(lengths.mean()) if n else 0.0,
         },
     }
 
@@ -323,6 +361,19 @@ def _plain_columns(df: pd.DataFrame) -> list[str] | None:
         else:
             return None
     return cols
+
+
+def append_tsv(df: pd.DataFrame, fh, rows_per_piece: int = 10_000) -> None:
+    """Append the rows of ``df`` (no header) to the open text file ``fh`` (``newline=""``) as
+    :func:`write_tsv` writes them: the same bytes as ``to_csv``'s rows, so a file written in
+    pieces equals one written whole. A piece that needs quoting goes through pandas."""
+    for a in range(0, len(df), rows_per_piece):
+        piece = df.iloc[a : a + rows_per_piece]
+        cols = _plain_columns(piece)
+        if cols is None:
+            piece.to_csv(fh, sep="\t", index=False, header=False, lineterminator="\n")
+        else:
+            fh.writelines("\t".join(r) + "\n" for r in zip(*cols, strict=True))
 
 
 def write_tsv(df: pd.DataFrame, path: str | Path, rows_per_piece: int = 10_000) -> None:

@@ -75,19 +75,26 @@ def fetch_window(fa: pysam.FastaFile, chrom: str, start: int, end: int) -> str:
     return text.upper()
 
 
+def cut_block(seq: np.ndarray, starts: np.ndarray, width: int, minus: np.ndarray) -> np.ndarray:
+    """Equal-length windows ``seq[s : s + width]`` of a chromosome array (:func:`load_chromosome`)
+    as one ``uint8`` array of shape ``(len(starts), width)`` (a copy); rows where ``minus`` is
+    True are reverse-complemented. ``starts`` are indices into ``seq``, already in bounds."""
+    view = np.lib.stride_tricks.sliding_window_view(seq, width)  # no copy
+    block = view[starts]  # (n_windows, width), a copy
+    if minus.any():
+        block[minus] = _COMP[block[minus, ::-1]]
+    return block
+
+
 def _cut(seq: np.ndarray, starts: np.ndarray, ends: np.ndarray, minus: np.ndarray) -> list[str]:
     """Cut windows from one chromosome array (indices already checked to be in bounds)."""
     lengths = ends - starts
     if len(starts) and (lengths == lengths[0]).all():
         width = int(lengths[0])
         out: list[str] = []
-        view = np.lib.stride_tricks.sliding_window_view(seq, width)  # no copy
         step = max(1, _CHUNK_BYTES // width)  # bound memory of the gather
         for a in range(0, len(starts), step):
-            block = view[starts[a : a + step]]  # (n_windows, width), a copy
-            m = minus[a : a + step]
-            if m.any():
-                block[m] = _COMP[block[m, ::-1]]
+            block = cut_block(seq, starts[a : a + step], width, minus[a : a + step])
             text = block.tobytes().decode("ascii")
             out.extend(text[i * width : (i + 1) * width] for i in range(len(block)))
         return out
