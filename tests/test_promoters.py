@@ -162,6 +162,20 @@ def test_extract_windows_bad_letter(tmp_path):
         extract_windows(fasta, "c1", [0], [3])
 
 
+def test_load_chromosome_in_pieces(tmp_path, monkeypatch):
+    """A record read in pieces is the record read whole; a bad letter in any piece gives the
+    whole-record message (first position, count over the record)."""
+    from dnabert.datasets import windows
+
+    rng = np.random.default_rng(3)
+    chrom = random_seq(rng, 500).lower() + "N" * 30 + random_seq(rng, 473)
+    fasta = write_fasta(tmp_path / "g.fa", {"c1": chrom, "c2": "ACGTRACGTR" * 3})
+    monkeypatch.setattr(windows, "_LOAD_PIECE", 7)
+    assert windows.load_chromosome(fasta, "c1").tobytes().decode() == chrom.upper()
+    with pytest.raises(SequenceError, match=r"record c2: invalid letter 'R' at position 4 \(6 "):
+        windows.load_chromosome(fasta, "c2")
+
+
 # ---------- builders on a synthetic genome ----------
 
 

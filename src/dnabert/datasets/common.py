@@ -109,14 +109,17 @@ def deduplicate(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     return kept.loc[~dup].reset_index(drop=True), stats
 
 
-def deduplicate_hashed(keys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+def deduplicate_hashed(
+    keys: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """:func:`deduplicate` for a writer that holds sequence digests instead of sequences.
 
     ``keys`` ``(n, 2)`` ``uint64``: a 128-bit digest of each row's sequence (equal digests are
     taken as equal sequences; for the ~10^7 rows of a genome-wide task a chance collision has
     probability ~10^-25); ``labels`` ``(n,)``. Returns the indices of the kept rows (ascending:
-    the first copy of each sequence, none of a sequence seen with two labels) and the same counts
-    as :func:`deduplicate`.
+    the first copy of each sequence, none of a sequence seen with two labels), each row's
+    sequence id ``(n,)`` ``int64`` (equal ids: equal digests) and the same counts as
+    :func:`deduplicate`.
     """
     n = len(keys)
     order = np.lexsort((keys[:, 1], keys[:, 0]))  # stable: equal keys keep row order
@@ -137,7 +140,15 @@ def deduplicate_hashed(keys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
         "conflicting_sequences": int(conflict_group.sum()),
         "conflicting_rows": int(conflict.sum()),
     }
-    return np.flatnonzero(first & ~conflict), stats
+    return np.flatnonzero(first & ~conflict), group, stats
+
+
+def count_shared_ids(ids: np.ndarray, split: np.ndarray) -> int:
+    """:func:`count_shared` on sequence ids: how many distinct ``ids`` occur with more than one
+    value of ``split`` (both ``(n,)``)."""
+    _, split_code = np.unique(split, return_inverse=True)
+    pairs = np.unique(ids.astype(np.int64) * (split_code.max(initial=0) + 1) + split_code)
+    return int((np.bincount(pairs // (split_code.max(initial=0) + 1)) > 1).sum())
 
 
 def _cut_points(n: int, fractions: Sequence[float]) -> tuple[int, int]:

@@ -44,6 +44,7 @@ from dnabert.datasets.common import (
     SPLITS,
     append_tsv,
     assign_splits,
+    count_shared_ids,
     deduplicate_hashed,
     summary_block,
 )
@@ -190,12 +191,12 @@ def _scan_chromosome(fa, chrom: str, tss: pd.DataFrame, label_tss: pd.DataFrame,
         win, label_tss.loc[label_tss["chrom"] == chrom],
         tss_region=p["tss_region"], min_overlap=p["min_overlap"],
     )  # fmt: skip
-    arrays = {
+    arrays = {  # compact dtypes: these live for every window of the genome
         "start": starts[keep],
         "minus": minus[keep],
-        "producer": producer[keep],
-        "label": labels,
-        "gc": gc[keep],
+        "producer": producer[keep].astype(np.int32),
+        "label": labels.astype(np.int8),
+        "gc": gc[keep].astype(np.int32),
         "digest": np.frombuffer(b"".join(digests), dtype="<u8").reshape(-1, 2),
     }
     return arrays, int((~inside).sum()), int(has_n.sum())
@@ -236,7 +237,7 @@ def _write_rows(fa, chroms: list[str], chrom_of: np.ndarray, win: dict[str, np.n
                 append_tsv(df.loc[where == i], files[name])
 
 
-def _split_and_summarize(kept: np.ndarray, digest: np.ndarray, win: dict[str, np.ndarray],
+def _split_and_summarize(kept: np.ndarray, seq_id: np.ndarray, win: dict[str, np.ndarray],
                          chrom_of: np.ndarray, chroms: list[str], tss: pd.DataFrame, window: int,
                          split_cfg: dict, seed: int) -> tuple[dict, dict[str, np.ndarray]]:  # fmt: skip
     """Splits of the ``kept`` windows (:func:`assign_splits`, grouped by cluster for the random
@@ -259,12 +260,9 @@ def _split_and_summarize(kept: np.ndarray, digest: np.ndarray, win: dict[str, np
         return summary_block(pd.Series(win["label"][idx].astype(np.int64)), pd.Series(gc[idx]),
                              pd.Series(np.full(len(idx), window, dtype=np.int64)))  # fmt: skip
 
-    # distinct sequences (digests) in more than one split: 0 by construction, counted anyway
-    seen = pd.DataFrame({"a": digest[kept, 0], "b": digest[kept, 1], "split": split})
-    seen = seen.drop_duplicates()
-    shared = seen.loc[seen.duplicated(["a", "b"]), ["a", "b"]].drop_duplicates()
     summary = {
-        "shared_between_splits": int(len(shared)),
+        # distinct sequences in more than one split: 0 by construction, counted anyway
+        "shared_between_splits": count_shared_ids(seq_id[kept], split),
         "overall": block(np.concatenate([rows[s] for s in SPLITS])),
         "splits": {name: block(rows[name]) for name in SPLITS},
         "split": dict(split_cfg, group_col=group),
@@ -327,10 +325,11 @@ def build_promscan_task(
             "n_clusters": int(len(np.unique(cluster_code[win["producer"]]))),
             "params": p,
         })  # fmt: skip
-        kept, dedup = deduplicate_hashed(digest, win["label"])
-        summary, rows = _split_and_summarize(kept, digest, win, chrom_of, chroms, tss,
-                                             p["window"], split_cfg, seed)  # fmt: skip
+        kept, seq_id, dedup = deduplicate_hashed(digest, win["label"])
         del digest
+        summary, rows = _split_and_summarize(kept, seq_id, win, chrom_of, chroms, tss,
+                                             p["window"], split_cfg, seed)  # fmt: skip
+        del seq_id
         summary.update({
             "n_input": int(len(chrom_of)),
             "n_written": int(len(kept)),
