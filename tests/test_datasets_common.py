@@ -227,9 +227,5 @@ def test_deduplicate_hashed_matches_deduplicate():
         == {"duplicates": 2, "conflicting_sequences": 1, "conflicting_rows": 2}
     )
     assert ids[0] == ids[2] == ids[5] and ids[1] == ids[4] and len(set(ids.tolist())) == 4
-    assert (
-        count_shared_ids(
-            np.array([5, 5, 7, 8, 8]), np.array(["train", "dev", "dev", "test", "test"])
-        )
-        == 1
-    )
+    assert count_shared_ids(np.array([5, 5, 7, 8, 8]), np.array([0, 1, 1, 2, 2])) == 1
+    assert count_shared_ids(np.array([5, 6, 7]), np.array([0, 1, 2])) == 0

@@ -252,17 +252,22 @@ def _split_and_summarize(kept: np.ndarray, seq_id: np.ndarray, win: dict[str, np
         "cluster": rank[win["producer"][kept]],
     })  # fmt: skip
     split = assign_splits(frame, split_cfg, seed, group_col=group)
-    rows = {name: kept[split == name] for name in SPLITS}
+    del frame
+    split_code = np.zeros(len(kept), dtype=np.int8)
+    for i, name in enumerate(SPLITS):
+        split_code[split == name] = i
+    del split
+    rows = {name: kept[split_code == i] for i, name in enumerate(SPLITS)}
     # G+C over non-N bases (none here), the same division as common._gc_fraction
     gc = win["gc"] / np.int64(max(window, 1))
 
     def block(idx: np.ndarray) -> dict:
-        return summary_block(pd.Series(win["label"][idx].astype(np.int64)), pd.Series(gc[idx]),
-                             pd.Series(np.full(len(idx), window, dtype=np.int64)))  # fmt: skip
+        return summary_block(win["label"][idx].astype(np.int64), gc[idx],
+                             np.full(len(idx), window, dtype=np.int64))  # fmt: skip
 
     summary = {
         # distinct sequences in more than one split: 0 by construction, counted anyway
-        "shared_between_splits": count_shared_ids(seq_id[kept], split),
+        "shared_between_splits": count_shared_ids(seq_id[kept], split_code),
         "overall": block(np.concatenate([rows[s] for s in SPLITS])),
         "splits": {name: block(rows[name]) for name in SPLITS},
         "split": dict(split_cfg, group_col=group),
@@ -322,7 +327,7 @@ def build_promscan_task(
             "n_tss_scanned": int(len(tss)),
             "dropped_window_off_genome": n_off,
             "dropped_window_with_n": n_n,
-            "n_clusters": int(len(np.unique(cluster_code[win["producer"]]))),
+            "n_clusters": int(np.count_nonzero(np.bincount(cluster_code[win["producer"]]))),
             "params": p,
         })  # fmt: skip
         kept, seq_id, dedup = deduplicate_hashed(digest, win["label"])
