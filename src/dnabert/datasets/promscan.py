@@ -20,7 +20,7 @@ Streamed build: hg38 gives ~5.5M windows (~6 GB of sequence), so the build never
 :func:`build_promscan_task` writes what :func:`dnabert.datasets.common.write_task` writes for the
 frame of all windows (rows sorted by chromosome name, start, strand; de-duplicated by sequence;
 the same splits and ``summary.json``), byte for byte, from two passes a chromosome at a time:
-the first keeps ~40 bytes per window (coordinates, label, TSS, G+C count, a 128-bit sequence
+the first keeps ~34 bytes per window (coordinates, label, TSS, G+C count, a 128-bit sequence
 digest for de-duplication), the second cuts the kept windows again and appends them to the split
 files (``tests/test_promscan.py`` compares it with the in-memory build it replaced).
 """
@@ -293,7 +293,7 @@ def build_promscan_task(
     The same files, byte for byte, as :func:`dnabert.datasets.common.write_task` on the frame of
     every window (:data:`COLUMNS` + ``cluster``, rows sorted by chromosome name, start, strand),
     without holding that frame: a first pass a chromosome at a time keeps each window's
-    coordinates, label, producing TSS, G+C count and a 128-bit sequence digest (~40 bytes a
+    coordinates, label, producing TSS, G+C count and a 128-bit sequence digest (~34 bytes a
     window); de-duplication, splits and the summary come from those; a second pass cuts the kept
     windows again and appends them to the split files. Memory: the longest chromosome plus the
     per-window arrays (instead of ~1.5 kB a window). ``offsets`` as in
