@@ -204,3 +204,28 @@ def test_check_frame_names_the_row_and_position_of_a_bad_letter():
         _check_frame(df, "t")
     with pytest.raises(ValueError, match=r"row 0: empty or non-text sequence ''"):
         _check_frame(df.assign(sequence=["", "A"]), "t")
+
+
+def test_deduplicate_hashed_matches_deduplicate():
+    from hashlib import blake2b
+
+    from dnabert.datasets.common import count_shared_ids, deduplicate, deduplicate_hashed
+
+    seqs = ["AC", "GT", "AC", "TT", "GT", "AC", "CC"]  # GT: two labels; AC: three copies
+    df = pd.DataFrame({"sequence": seqs, "label": [0, 1, 0, 1, 0, 0, 1]})
+    keys = np.frombuffer(b"".join(blake2b(s.encode(), digest_size=16).digest() for s in seqs),
+                         dtype="<u8").reshape(-1, 2)  # fmt: skip
+    kept, ids, stats = deduplicate_hashed(keys, df["label"].to_numpy())
+    expected, expected_stats = deduplicate(df)
+    assert (
+        kept.tolist() == [0, 3, 6]
+        and df["sequence"][kept].tolist() == expected["sequence"].tolist()
+    )
+    assert (
+        stats
+        == expected_stats
+        == {"duplicates": 2, "conflicting_sequences": 1, "conflicting_rows": 2}
+    )
+    assert ids[0] == ids[2] == ids[5] and ids[1] == ids[4] and len(set(ids.tolist())) == 4
+    assert count_shared_ids(np.array([5, 5, 7, 8, 8]), np.array([0, 1, 1, 2, 2])) == 1
+    assert count_shared_ids(np.array([5, 6, 7]), np.array([0, 1, 2])) == 0

@@ -162,6 +162,20 @@ def test_extract_windows_bad_letter(tmp_path):
         extract_windows(fasta, "c1", [0], [3])
 
 
+def test_load_chromosome_in_pieces(tmp_path, monkeypatch):
+    """A record read in pieces is the record read whole; a bad letter in any piece gives the
+    whole-record message (first position, count over the record)."""
+    from dnabert.datasets import windows
+
+    rng = np.random.default_rng(3)
+    chrom = random_seq(rng, 500).lower() + "N" * 30 + random_seq(rng, 473)
+    fasta = write_fasta(tmp_path / "g.fa", {"c1": chrom, "c2": "ACGTRACGTR" * 3})
+    monkeypatch.setattr(windows, "_LOAD_PIECE", 7)
+    assert windows.load_chromosome(fasta, "c1").tobytes().decode() == chrom.upper()
+    with pytest.raises(SequenceError, match=r"record c2: invalid letter 'R' at position 4 \(6 "):
+        windows.load_chromosome(fasta, "c2")
+
+
 # ---------- builders on a synthetic genome ----------
 
 
@@ -264,8 +278,11 @@ def test_promscan_labels_hand_made(tmp_path):
     tss = tmp_path / "tss.tsv"
     tss.write_text("chrom\ttss\tstrand\tname\nchr1\t10000\t+\tA_1\nchr1\t30000\t-\tB_1\n")
     params = {"flank": 1000, "window": 101, "step": 10, "tss_region": 50, "min_overlap": 0.5}
-    df, stats = promscan.build_promscan_frame(fasta, tss, seed=0, params=params)
-    assert len(df) == 2 * 2 * 201 and stats["n_clusters"] == 2
+    out = tmp_path / "ps"
+    summary = promscan.build_promscan_task(fasta, tss, out, seed=0, split_cfg=SPLIT, params=params)
+    parts = [read_task_split(out / f"{s}.tsv") for s in ("train", "dev", "test")]
+    df = pd.concat(parts).sort_values(["start", "strand"], ignore_index=True)
+    assert len(df) == 2 * 2 * 201 and summary["promscan"]["n_clusters"] == 2
     assert (df["end"] - df["start"] == 101).all()
     centre = df["start"] + 50
     pos = df[df["label"] == 1]
@@ -279,10 +296,8 @@ def test_promscan_labels_hand_made(tmp_path):
     assert (df.loc[near_a & (df["strand"] == "-"), "label"] == 0).all()
     w = df.iloc[0]
     assert w["sequence"] == extract_windows(fasta, "chr1", [w["start"]], [w["end"]], w["strand"])[0]
-    out = tmp_path / "ps"
-    summary = promscan.build_promscan_task(fasta, tss, out, seed=0, split_cfg=SPLIT, params=params)
     assert summary["shared_between_splits"] == 0
-    clusters = [set(read_task_split(out / f"{s}.tsv")["cluster"]) for s in ("train", "dev", "test")]
+    clusters = [set(part["cluster"]) for part in parts]
     assert sum(len(c) for c in clusters) == 2  # each cluster in exactly one split
 
 

@@ -54,8 +54,9 @@ rule build_promscan_dataset:
         "../../envs/genome.yaml"
     threads: 1
     resources:
-        # holds every window: measured 1.06 GB at 10% and 8.67 GB at 100% of hg38
-        mem_mb=12000,
+        # streamed a chromosome at a time: measured 302 MB at 10% and 997 MB at 100% of
+        # hg38 (was 8.67 GB in memory); ~34 bytes per window remain, so headroom for more windows
+        mem_mb=3000,
         runtime=240,
     params:
         seed=config["datasets"]["seed"],

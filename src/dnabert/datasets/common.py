@@ -109,6 +109,55 @@ def deduplicate(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     return kept.loc[~dup].reset_index(drop=True), stats
 
 
+def deduplicate_hashed(
+    keys: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """:func:`deduplicate` for a writer that holds sequence digests instead of sequences.
+
+    ``keys`` ``(n, 2)`` ``uint64``: a 128-bit digest of each row's sequence (equal digests are
+    taken as equal sequences; for the ~10^7 rows of a genome-wide task a chance collision has
+    probability ~10^-25); ``labels`` ``(n,)``, numeric. Returns the indices of the kept rows (ascending:
+    the first copy of each sequence, none of a sequence seen with two labels), each row's
+    sequence id ``(n,)`` ``int64`` (equal ids: equal digests) and the same counts as
+    :func:`deduplicate`.
+    """
+    n = len(keys)
+    labels = np.asarray(labels)
+    order = np.lexsort((keys[:, 1], keys[:, 0]))  # stable: a sequence's rows in row order
+    new = np.ones(n, dtype=bool)
+    for col in (0, 1):  # one column at a time: no sorted copy of the (n, 2) keys
+        k = keys[order, col]
+        new[1:] &= k[1:] == k[:-1]
+    new[1:] = ~new[1:]
+    del k
+    at = np.flatnonzero(new)  # where each sequence's rows start in sorted order
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    by_label = labels[order]
+    conflict_group = np.zeros(len(at), dtype=bool)
+    if n:  # a sequence seen with two labels: its smallest and largest differ
+        conflict_group = np.minimum.reduceat(by_label, at) != np.maximum.reduceat(by_label, at)
+    del by_label
+    conflict = conflict_group[group]
+    first = np.zeros(n, dtype=bool)
+    first[order[at]] = True  # the earliest row of each sequence
+    stats = {
+        "duplicates": int((~conflict & ~first).sum()),
+        "conflicting_sequences": int(conflict_group.sum()),
+        "conflicting_rows": int(conflict.sum()),
+    }
+    return np.flatnonzero(first & ~conflict), group, stats
+
+
+def count_shared_ids(ids: np.ndarray, split: np.ndarray) -> int:
+    """:func:`count_shared` on sequence ids: how many distinct ``ids`` occur with more than one
+    ``split`` code (both ``(n,)`` non-negative integers)."""
+    width = int(split.max(initial=0)) + 1
+    pairs = np.sort(ids.astype(np.int64) * width + split)  # (np.unique: ~20x slower here)
+    pairs = pairs[np.flatnonzero(np.diff(pairs, prepend=-1))]  # distinct (id, split) pairs
+    return int((np.bincount(pairs // width) > 1).sum())
+
+
 def _cut_points(n: int, fractions: Sequence[float]) -> tuple[int, int]:
     a = int(round(n * fractions[0]))
     b = int(round(n * (fractions[0] + fractions[1])))
@@ -189,18 +238,30 @@ def _gc_fraction(seqs: pd.Series) -> pd.Series:
 
 
 def _summary_block(df: pd.DataFrame) -> dict[str, Any]:
-    lengths = df["sequence"].str.len()
-    gc = _gc_fraction(df["sequence"])
+    return summary_block(df["label"], _gc_fraction(df["sequence"]), df["sequence"].str.len())
+
+
+def summary_block(labels, gc, lengths) -> dict[str, Any]:
+    """One split's (or all splits') ``summary.json`` block from per-row ``labels``, GC fraction
+    and sequence lengths (three arrays or Series of one length, rows in file order): ``n``, per
+    class ``n`` and ``gc_mean``, length ``min/max/mean``. A class's ``gc_mean`` is a pandas mean
+    over its rows in order (the floats a ``groupby`` gives, bit for bit), so a writer that never
+    holds the sequences (promscan) writes the same summary as one that does."""
+    codes, classes = pd.factorize(pd.Series(labels), sort=True)  # groupby's order; NaN left out
+    gc = np.asarray(gc, dtype=np.float64)
+    lengths = pd.Series(lengths)
     by_label = {}
-    for lab, sub in df.groupby("label", sort=True):
-        by_label[str(lab)] = {"n": int(len(sub)), "gc_mean": float(gc.loc[sub.index].mean())}
+    for i, lab in enumerate(classes):
+        rows = codes == i
+        by_label[str(lab)] = {"n": int(rows.sum()), "gc_mean": float(pd.Series(gc[rows]).mean())}
+    n = len(labels)
     return {
-        "n": int(len(df)),
+        "n": int(n),
         "classes": by_label,
         "length": {
-            "min": int(lengths.min()) if len(df) else 0,
-            "max": int(lengths.max()) if len(df) else 0,
-            "mean": float(lengths.mean()) if len(df) else 0.0,
+            "min": int(lengths.min()) if n else 0,
+            "max": int(lengths.max()) if n else 0,
+            "mean": float(lengths.mean()) if n else 0.0,
         },
     }
 
@@ -323,6 +384,19 @@ def _plain_columns(df: pd.DataFrame) -> list[str] | None:
         else:
             return None
     return cols
+
+
+def append_tsv(df: pd.DataFrame, fh, rows_per_piece: int = 10_000) -> None:
+    """Append the rows of ``df`` (no header) to the open text file ``fh`` (``newline=""``) as
+    :func:`write_tsv` writes them: the same bytes as ``to_csv``'s rows, so a file written in
+    pieces equals one written whole. A piece that needs quoting goes through pandas."""
+    for a in range(0, len(df), rows_per_piece):
+        piece = df.iloc[a : a + rows_per_piece]
+        cols = _plain_columns(piece)
+        if cols is None:
+            piece.to_csv(fh, sep="\t", index=False, header=False, lineterminator="\n")
+        else:
+            fh.writelines("\t".join(r) + "\n" for r in zip(*cols, strict=True))
 
 
 def write_tsv(df: pd.DataFrame, path: str | Path, rows_per_piece: int = 10_000) -> None:

@@ -35,6 +35,7 @@ for _a, _b in zip(b"ACGTN", b"TGCAN", strict=True):
 
 
 _CHUNK_BYTES = 64 << 20
+_LOAD_PIECE = 16 << 20  # bases of a record read at a time
 
 
 class WindowError(ValueError):
@@ -57,6 +58,23 @@ def load_chromosome(fasta: pysam.FastaFile | str | Path, chrom: str) -> np.ndarr
     if not isinstance(fasta, pysam.FastaFile):
         with open_fasta(fasta) as fa:
             return load_chromosome(fa, chrom)
+    if chrom not in fasta.references:
+        return _load_whole(fasta, chrom)  # fails as a whole-record fetch does
+    # read in pieces into one array: ~1 byte per base at the peak, not ~3 (text, bytes, array)
+    length = fasta.get_reference_length(chrom)
+    seq = np.empty(length, dtype=np.uint8)
+    for a in range(0, length, _LOAD_PIECE):
+        b = min(a + _LOAD_PIECE, length)
+        text = fetch_sequence(fasta, chrom, a, b)
+        if len(text) != b - a:
+            return _load_whole(fasta, chrom)
+        seq[a:b] = _UPPER[np.frombuffer(text.encode("ascii", errors="replace"), np.uint8)]
+    if not seq.all():  # a 0 marks a letter outside ACGTN: the whole record names them all
+        return _load_whole(fasta, chrom)
+    return seq
+
+
+def _load_whole(fasta: pysam.FastaFile, chrom: str) -> np.ndarray:
     raw = np.frombuffer(fetch_sequence(fasta, chrom).encode("ascii", errors="replace"), np.uint8)
     seq = _UPPER[raw]
     if not seq.all():  # a 0 marks a letter outside ACGTN
@@ -75,19 +93,26 @@ def fetch_window(fa: pysam.FastaFile, chrom: str, start: int, end: int) -> str:
     return text.upper()
 
 
+def cut_block(seq: np.ndarray, starts: np.ndarray, width: int, minus: np.ndarray) -> np.ndarray:
+    """Equal-length windows ``seq[s : s + width]`` of a chromosome array (:func:`load_chromosome`)
+    as one ``uint8`` array of shape ``(len(starts), width)`` (a copy); rows where ``minus`` is
+    True are reverse-complemented. ``starts`` are indices into ``seq``, already in bounds."""
+    view = np.lib.stride_tricks.sliding_window_view(seq, width)  # no copy
+    block = view[starts]  # (n_windows, width), a copy
+    if minus.any():
+        block[minus] = _COMP[block[minus, ::-1]]
+    return block
+
+
 def _cut(seq: np.ndarray, starts: np.ndarray, ends: np.ndarray, minus: np.ndarray) -> list[str]:
     """Cut windows from one chromosome array (indices already checked to be in bounds)."""
     lengths = ends - starts
     if len(starts) and (lengths == lengths[0]).all():
         width = int(lengths[0])
         out: list[str] = []
-        view = np.lib.stride_tricks.sliding_window_view(seq, width)  # no copy
         step = max(1, _CHUNK_BYTES // width)  # bound memory of the gather
         for a in range(0, len(starts), step):
-            block = view[starts[a : a + step]]  # (n_windows, width), a copy
-            m = minus[a : a + step]
-            if m.any():
-                block[m] = _COMP[block[m, ::-1]]
+            block = cut_block(seq, starts[a : a + step], width, minus[a : a + step])
             text = block.tobytes().decode("ascii")
             out.extend(text[i * width : (i + 1) * width] for i in range(len(block)))
         return out
