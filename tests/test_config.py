@@ -84,7 +84,8 @@ def test_every_schema_field_has_description_and_default(repo):
                 missing.append(f"{here}: description")
             required = name in node.get("required", [])
             is_leaf = "properties" not in sub and "$ref" not in sub
-            if is_leaf and not required and "default" not in sub:
+            deprecated = sub.get("deprecated", False)  # no default: its presence is warned of
+            if is_leaf and not required and not deprecated and "default" not in sub:
                 missing.append(f"{here}: default")
             walk(sub, here)
 
@@ -193,3 +194,14 @@ def test_assemblies_of_inputs_must_agree():
         validate_config(copy.deepcopy(config))
     config["tf"]["assembly"] = "GRCh38"
     assert validate_config(copy.deepcopy(config))["tf"]["assembly"] == "GRCh38"
+
+
+def test_deprecated_long_policy_is_accepted_with_a_warning(caplog):
+    # read by nothing since fine-tuning cuts long inputs into sub-windows: accepted, warned of,
+    # and no longer filled in by default
+    config = validate_config(_cfg(tokenize={"long_policy": "chunk"}), source="my.yaml")
+    assert config["tokenize"]["long_policy"] == "chunk"
+    assert "my.yaml: tokenize.long_policy is deprecated and ignored" in caplog.text
+    caplog.clear()
+    assert "long_policy" not in validate_config(_cfg(), source="my.yaml")["tokenize"]
+    assert "long_policy" not in caplog.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import os
 import re
 from pathlib import Path
@@ -18,6 +19,8 @@ import jsonschema
 import yaml
 
 from dnabert.assembly import AssemblyMismatchError, check_assemblies
+
+log = logging.getLogger(__name__)
 
 # Package data (installed with the package); workflow/schemas/config.schema.yaml is the same file
 # for readers of the workflow, kept byte-identical (tests/test_schema_defaults.py).
@@ -93,6 +96,13 @@ def validate_config(
                 message = f"{err.instance!r} is not a valid regular expression ({exc})"
         raise ConfigError(f"{source}: invalid value for '{_key_of(err)}': {message}")
     _check_task_overrides(config, source, schema)
+    if "long_policy" in (config.get("tokenize") or {}):
+        log.warning(
+            "%s: tokenize.long_policy is deprecated and ignored: inputs longer than "
+            "tokenize.max_length are cut into sub-windows (finetune.long_train, "
+            "finetune.long_aggregate; docs/finetuning.md)",
+            source,
+        )
     check_genome_needed(config, source)
     try:
         check_assemblies(config, source)
