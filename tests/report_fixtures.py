@@ -68,9 +68,14 @@ def write_pretrain_logs(results: Path, k: int = 6, steps: int = 50) -> None:
 
 
 def make_results_tree(
-    results: Path, seeds=(1, 2), tf_tasks=("tf_A", "tf_B", "tf_C"), with_curves=True
+    results: Path,
+    seeds=(1, 2),
+    tf_tasks=("tf_A", "tf_B", "tf_C"),
+    with_curves=True,
+    yardstick=False,
 ) -> Path:
-    """A results tree with every task, DNABERT-6 and the baselines; returns metrics.tsv."""
+    """A results tree with every task, DNABERT-6 and the baselines (with ``yardstick`` also
+    kmer_lr on every task, as the workflow runs it by default); returns metrics.tsv."""
     records = []
     plan = [(t, "deepromoter") for t in PROMOTER_TASKS] + [("promscan", "promid")]
     plan += [("splice", "splicefinder"), ("splice_rc", "splicefinder")]
@@ -81,6 +86,8 @@ def make_results_tree(
         for seed in seeds:
             records.append(write_fake_run(results, task, "dnabert", seed, skill=0.9))
             records.append(write_fake_run(results, task, baseline, seed, skill=0.4))
+            if yardstick:
+                records.append(write_fake_run(results, task, "kmer_lr", seed, skill=0.3))
     write_pretrain_logs(results)
     table = pd.DataFrame(records).drop(columns=["config", "packages"])
     path = results / "report" / "metrics.tsv"

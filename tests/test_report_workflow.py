@@ -116,7 +116,7 @@ def _snakemake(repo: Path, workdir: Path, *args: str) -> subprocess.CompletedPro
 @pytest.fixture(scope="module")
 def report_html(repo, tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("wf")
-    make_results_tree(workdir / "results", seeds=(1, 2))
+    make_results_tree(workdir / "results", seeds=(1, 2), yardstick=True)
     _tiny_finetuned(workdir)
     config = yaml.safe_load((repo / "config/demo.yaml").read_text())
     config["seeds"] = [1]
