@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 import warnings
 from collections.abc import Sequence
@@ -43,14 +42,14 @@ import pandas as pd
 from scipy import sparse
 
 from dnabert.config import schema_defaults
-from dnabert.datasets.common import read_task_split
+from dnabert.datasets.common import PROVENANCE_COLUMNS, read_task_split
 from dnabert.evaluate import compute_metrics, write_run
+from dnabert.provenance import atomic_path
 from dnabert.seq import SequenceError
 
 log = logging.getLogger(__name__)
 
 NAME = "kmer_lr"
-PROVENANCE_COLUMNS = ("chrom", "start", "end", "strand", "source", "cluster")
 _CODE = np.full(256, 255, dtype=np.uint8)  # 255: not a letter of ACGTN
 for _i, _c in enumerate(b"ACGT"):
     _CODE[_c] = _i
@@ -292,26 +291,21 @@ def run_kmer_lr(
         "n_train": len(train),
         "n_dev": len(dev),
     }
-    work = out_dir.with_name(out_dir.name + ".work")
-    shutil.rmtree(work, ignore_errors=True)
-    record = write_run(
-        work,
-        task=task,
-        model=NAME,
-        k=None,
-        seed=seed,
-        labels=test["label"].to_numpy(),
-        probs=probs,
-        config=config,
-        extra=extra,
-        predictions_extra=test[[c for c in PROVENANCE_COLUMNS if c in test.columns]],
-    )
-    np.savez(work / "model.npz", **model)
-    pd.DataFrame(c_log).to_csv(work / "eval_log.csv", index=False)
-    if out_dir.exists():  # Snakemake pre-creates the (empty) output directory
-        shutil.rmtree(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(work, out_dir)
+    with atomic_path(out_dir, is_dir=True) as work:  # nothing half-written on failure
+        record = write_run(
+            work,
+            task=task,
+            model=NAME,
+            k=None,
+            seed=seed,
+            labels=test["label"].to_numpy(),
+            probs=probs,
+            config=config,
+            extra=extra,
+            predictions_extra=test[[c for c in PROVENANCE_COLUMNS if c in test.columns]],
+        )
+        np.savez(work / "model.npz", **model)
+        pd.DataFrame(c_log).to_csv(work / "eval_log.csv", index=False)
     log.info(
         "kmer_lr on %s (seed %d, C=%g): test accuracy %.3f, MCC %.3f in %.1f s",
         task, seed, float(model["C"]), record["accuracy"], record["mcc"], train_seconds,

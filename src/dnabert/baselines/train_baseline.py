@@ -38,14 +38,12 @@ import torch.nn.functional as F
 from dnabert.baselines.models import build_model
 from dnabert.baselines.registry import baselines_for_task  # noqa: F401 (re-exported)
 from dnabert.config import schema_defaults
-from dnabert.datasets.common import read_task_split
+from dnabert.datasets.common import PROVENANCE_COLUMNS, read_task_split
 from dnabert.evaluate import compute_metrics, write_run
 from dnabert.seq import one_hot
 from dnabert.train import TrainConfig, train
 
 log = logging.getLogger(__name__)
-
-PROVENANCE_COLUMNS = ("chrom", "start", "end", "strand", "source", "cluster")
 
 
 def baseline_params(baseline: str, config: dict | None = None) -> dict:

@@ -28,6 +28,8 @@ from dnabert.provenance import atomic_path, provenance
 log = logging.getLogger(__name__)
 
 COLUMNS = ["sequence", "label", "chrom", "start", "end", "strand", "source"]
+# columns of a split that a run's predictions.tsv carries over (those the split has)
+PROVENANCE_COLUMNS = ("chrom", "start", "end", "strand", "source", "cluster")
 SPLITS = ("train", "dev", "test")
 _VALID_BYTES = np.zeros(256, dtype=bool)
 for _c in b"ACGTN":
