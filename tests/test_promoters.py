@@ -162,6 +162,39 @@ def test_extract_windows_bad_letter(tmp_path):
         extract_windows(fasta, "c1", [0], [3])
 
 
+def test_extract_windows_sparse_fetches_each_window(tmp_path):
+    """Windows covering < 1/16 of a record are fetched one at a time: the same text as cutting
+    the loaded record, and only the windows' letters are checked."""
+    rng = np.random.default_rng(5)
+    chrom = random_seq(rng, 20_000).lower()[:3000] + random_seq(rng, 17_000)
+    fasta = write_fasta(tmp_path / "g.fa", {"c1": chrom[:9000] + "R" + chrom[9001:]})
+    starts = np.array([0, 150, 2900, 15_000])  # 4 x 300 bp = 1,200 < 20,000 / 16
+    strands = ["+", "-", "-", "+"]
+    got = extract_windows(fasta, "c1", starts, starts + 300, strands)
+    want = [chrom[s : s + 300].upper() for s in starts]
+    assert got == [
+        reverse_complement(w) if st == "-" else w for w, st in zip(want, strands, strict=True)
+    ]
+    with pytest.raises(
+        SequenceError, match=r"g\.fa: record c1: invalid letter 'R' at position 9000"
+    ):
+        extract_windows(fasta, "c1", [8900], [9200])
+
+
+def test_extract_windows_sparse_equals_loaded_on_real_hg38(tmp_path, monkeypatch, real_dir):
+    from dnabert.datasets import windows
+
+    fasta = shutil.copy(real_dir / "hg38_chr22_32000000_32300000.fa", tmp_path / "slice.fa")
+    starts = np.array([100, 5_000, 123_456, 299_000])
+    ends = starts + np.array([1001, 1001, 999, 999])
+    strands = ["+", "-", "+", "-"]
+    sparse = extract_windows(fasta, "chr22", starts, ends, strands)
+    monkeypatch.setattr(windows, "_SPARSE", 0)  # always load the record
+    assert extract_windows(fasta, "chr22", starts, ends, strands) == sparse
+    assert [len(w) for w in sparse] == [1001, 1001, 999, 999]
+    assert sparse[0].startswith("TATACATAGG")  # the excerpt's text at offset 100
+
+
 def test_load_chromosome_in_pieces(tmp_path, monkeypatch):
     """A record read in pieces is the record read whole; a bad letter in any piece gives the
     whole-record message (first position, count over the record)."""

@@ -36,6 +36,8 @@ for _a, _b in zip(b"ACGTN", b"TGCAN", strict=True):
 
 _CHUNK_BYTES = 64 << 20
 _LOAD_PIECE = 16 << 20  # bases of a record read at a time
+# windows covering less than 1/_SPARSE of a record are fetched one by one instead of loading it
+_SPARSE = 16
 
 
 class WindowError(ValueError):
@@ -104,6 +106,17 @@ def cut_block(seq: np.ndarray, starts: np.ndarray, width: int, minus: np.ndarray
     return block
 
 
+def _fetch_each(
+    fa: pysam.FastaFile, chrom: str, starts: np.ndarray, ends: np.ndarray, minus: np.ndarray
+) -> list[str]:
+    """Windows of one record fetched one at a time (record coordinates, already in bounds)."""
+    out = []
+    for s, e, m in zip(starts.tolist(), ends.tolist(), minus.tolist(), strict=True):
+        w = np.frombuffer(fetch_window(fa, chrom, s, e).encode("ascii"), np.uint8)
+        out.append((_COMP[w[::-1]] if m else w).tobytes().decode("ascii"))
+    return out
+
+
 def _cut(seq: np.ndarray, starts: np.ndarray, ends: np.ndarray, minus: np.ndarray) -> list[str]:
     """Cut windows from one chromosome array (indices already checked to be in bounds)."""
     lengths = ends - starts
@@ -137,12 +150,15 @@ def extract_windows(
 
     ``chroms`` and ``strands`` may be one value for all windows or one per window; strands are
     ``+``, ``-`` or ``.`` (``-`` is reverse-complemented). Each chromosome is loaded once.
-    Output order follows the input. Sequences are upper-case ``ACGTN``.
+    Output order follows the input. Sequences are upper-case ``ACGTN``. A chromosome whose windows
+    cover less than 1/16 of it is not loaded: its windows are fetched one at a time (same text),
+    so the cost follows the windows, not the genome size.
 
     A window that leaves its record (``start < offset`` or ``end > offset + length``) or names
     a record the FASTA lacks raises :class:`WindowError` (``off_genome="raise"``), or yields
-    ``None`` in its place (``off_genome="none"``). A letter other than ``ACGTN`` on a loaded
-    chromosome raises (:func:`load_chromosome`). ``start >= end`` always raises.
+    ``None`` in its place (``off_genome="none"``). A letter other than ``ACGTN`` in a window
+    raises (on a loaded chromosome: anywhere in it, :func:`load_chromosome`). ``start >= end``
+    always raises.
     """
     n = len(starts)
     chroms_arr = np.asarray([chroms] * n if isinstance(chroms, str) else chroms, dtype=object)
@@ -173,9 +189,11 @@ def extract_windows(
                     f"{fasta_path}: window {chrom}:{starts_arr[j]}-{ends_arr[j]} lies outside "
                     f"the record ({chrom} covers [{off}, {off + lengths[chrom]}))"
                 )
-            seq = load_chromosome(fa, chrom)
             minus = strands_arr[idx] == "-"
-            cut = _cut(seq, s[inside], e[inside], minus[inside])
+            if int((e - s)[inside].sum()) * _SPARSE < lengths[chrom]:
+                cut = _fetch_each(fa, chrom, s[inside], e[inside], minus[inside])
+            else:
+                cut = _cut(load_chromosome(fa, chrom), s[inside], e[inside], minus[inside])
             for j, w in zip(idx[inside].tolist(), cut, strict=True):
                 out[j] = w
     return out
