@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
+# pytest-xdist workers for `make test` (0: one process)
+TEST_WORKERS ?= 2
 # The CPU build of PyTorch; GPU users install the CUDA build (envs/torch.yaml) instead.
 TORCH_SPEC ?= torch==2.13.0
 # Tools the venv provides (snakefmt's shfmt, snakemake's python) must be found by name too.
@@ -17,7 +19,10 @@ $(BIN)/activate:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	@command -v bedtools >/dev/null || { echo "bedtools not found: apt-get install -y bedtools (or conda install -c bioconda bedtools)" >&2; exit 1; }
+	@command -v bedtools >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		echo "bedtools not found: installing it from Debian (apt-get install -y bedtools)" && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bedtools >/dev/null; } || \
+		{ echo "bedtools not found: apt-get install -y bedtools (or conda install -c bioconda bedtools)" >&2; exit 1; }
 	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/pip install --quiet -e ".[test]" --config-settings editable_mode=compat
 	touch $@
@@ -28,7 +33,7 @@ demo: install
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml --printshellcmds
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 lint: install
 	$(BIN)/ruff check src tests workflow benchmarks

@@ -9,6 +9,38 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Scheduling under pytest-xdist (`make test` runs `pytest -n 2 --dist loadgroup
+# --no-loadscope-reorder`): each test file is one unit of work, so its module fixtures are built
+# once, except the end-to-end demo, a unit of its own; the longest units come first, so that the
+# demo (most of the suite's time) starts at once and the rest fills the other worker.
+_LONGEST_FIRST = (
+    "test_workflow.py::test_demo_runs_end_to_end",
+    "test_report_workflow.py",
+    "test_cross_species.py",
+    "test_custom_tasks.py",
+    "test_hf_models.py",
+    "test_rerun_triggers.py",
+    "test_gpu_check.py",
+)
+
+
+def _rank(item: pytest.Item) -> int:
+    name = item.nodeid.rsplit("/", 1)[-1]
+    return next(
+        (i for i, key in enumerate(_LONGEST_FIRST) if name.startswith(key)), len(_LONGEST_FIRST)
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)  # stable: the order within a file is kept
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            alone = _rank(item) == 0
+            item.add_marker(pytest.mark.xdist_group(item.name if alone else item.path.name))
+
 
 def _shared_data() -> Path | None:
     candidates = [os.environ.get("DNABERT_SHARED_DATA"), REPO.parent / "shared" / "data" / "real"]
