@@ -193,3 +193,41 @@ def test_shorter_spans_for_diagnostics():
     isolated = sum(e - s == 1 for r in masked.numpy() for s, e in runs(r))
     # a token is alone when neither neighbour is a centre: 0.85^2 = 72% of them
     assert 0.6 * masked.sum().item() < isolated < 0.85 * masked.sum().item()
+
+
+# ---------- length curriculum ----------
+
+
+def test_length_curriculum_cuts_whole_pieces_then_passes_sequences_whole():
+    from dnabert.masking import LengthCurriculum
+
+    seen = []
+    cur = LengthCurriculum(lambda b: seen.append([x.tolist() for x in b]), [(4, 1), (2, 1)], 2)
+    long, short = np.arange(10, 20), np.arange(30, 33)  # 10 and 3 tokens
+    for _ in range(5):  # grad_accum 2: calls 0-1 are step 0, 2-3 step 1, 4 step 2
+        cur([long, short])
+    piece4 = [[10, 11, 12, 13], [14, 15, 16, 17], [30, 31, 32]]  # 18, 19 left out; 3 < 4: whole
+    piece2 = [[10, 11], [12, 13], [14, 15], [16, 17], [18, 19], [30, 31]]  # 32 left out
+    assert seen == [piece4, piece4, piece2, piece2, [list(range(10, 20)), [30, 31, 32]]]
+    assert [cur.tokens_at(s) for s in range(3)] == [4, 2, None]
+
+
+def test_length_curriculum_resumes_its_schedule_and_masks():
+    from dnabert.masking import LengthCurriculum
+
+    seqs = [np.arange(5, 25), np.arange(40, 52)]
+
+    def fresh():
+        return LengthCurriculum(KmerSpanMaskCollator(3, seed=0), [(6, 2)])
+
+    ref = fresh()
+    batches = [ref(seqs) for _ in range(4)]
+    assert [b["input_ids"].shape[0] for b in batches] == [5, 5, 2, 2]  # 3 + 2 pieces, then whole
+    resumed = fresh()
+    resumed(seqs)
+    state = resumed.state_dict()
+    again = fresh()
+    again.load_state_dict(state)
+    for want in batches[1:]:
+        got = again(seqs)
+        assert all(torch.equal(got[key], want[key]) for key in want)

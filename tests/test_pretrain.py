@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from dnabert.masking import LengthCurriculum
 from dnabert.pretrain import build_mlm_model, mlm_loss, pretrain, vocab_size
 
 K = 3
@@ -101,6 +102,7 @@ def fake_data_modules(monkeypatch):
         "dnabert.masking": {
             "KmerSpanMaskCollator": KmerSpanMaskCollator,
             "LengthBucketSampler": LengthBucketSampler,
+            "LengthCurriculum": LengthCurriculum,  # the real one: a wrapper of the collator
         },
         "dnabert.tokenizer": {"DNATokenizer": DNATokenizer},
     }.items():
@@ -186,3 +188,65 @@ def test_failed_pretrain_leaves_no_model_dir(tmp_path, fake_data_modules):
     with pytest.raises(ValueError, match="expected k=4"):
         pretrain(tmp_path / "c", tmp_path / "m", 4, TINY, {"max_steps": 2, "device": "cpu"})
     assert not (tmp_path / "m").exists()
+
+
+def test_length_curriculum_reaches_the_collator(tmp_path, fake_data_modules):
+    """pretrain.train.length_curriculum: the first steps see pieces of `tokens` k-mers (two
+    micro-batches per step here), then whole sequences."""
+    fake_data_modules[str(tmp_path / "c" / "train")] = repeat_corpus(64, seed=0)  # 20-39 tokens
+    fake_data_modules[str(tmp_path / "c" / "val")] = repeat_corpus(16, seed=1)
+    widths = []
+    collator_class = sys.modules["dnabert.masking"].KmerSpanMaskCollator
+    call = collator_class.__call__
+
+    def record(self, seqs):
+        widths.append(max(len(x) for x in seqs))
+        return call(self, seqs)
+
+    collator_class.__call__ = record
+    train_cfg = dict(max_steps=4, batch_size=8, grad_accum=2, eval_every=100, eval_batches=1,
+                     ckpt_every=100, device="cpu", precision="fp32",
+                     length_curriculum=[{"tokens": 5, "steps": 1}, {"tokens": 10, "steps": 1}])  # fmt: skip
+    pretrain(tmp_path / "c", tmp_path / "m", K, TINY, train_cfg)
+    # 8 training micro-batches (4 steps x 2), then the final evaluation's batches
+    assert widths[:4] == [5, 5, 10, 10], widths
+    assert min(widths[4:8]) > 10, widths  # whole sequences of 20-39 tokens
+
+
+def test_compositional_kmer_embeddings_spell_their_bases(tmp_path):
+    """kmer_embedding_init: compositional: a k-mer's embedding is a sum over its bases, so swapping
+    the first base changes every k-mer by the same vector; the decoder is tied to it; the
+    from-scratch control starts the same way (fresh values)."""
+    from dnabert.finetune import load_classifier
+
+    def swap_first_base_shift(weight):
+        a = weight[KMER_ID["AAT"]] - weight[KMER_ID["CAT"]]
+        b = weight[KMER_ID["AGG"]] - weight[KMER_ID["CGG"]]
+        return a, b
+
+    torch.manual_seed(0)
+    model = build_mlm_model(K, {**TINY, "kmer_embedding_init": "compositional"})
+    emb = model.get_input_embeddings().weight.detach()
+    a, b = swap_first_base_shift(emb)
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+    assert a.abs().max() > 1e-3
+    assert emb[KMER_ID["AAA"] :].std().item() == pytest.approx(0.02, rel=1e-3)  # initializer_range
+    assert (
+        model.cls.predictions.decoder.weight.data_ptr()
+        == model.get_input_embeddings().weight.data_ptr()
+    )
+    a, b = swap_first_base_shift(build_mlm_model(K, TINY).get_input_embeddings().weight.detach())
+    assert (a - b).abs().max() > 1e-3  # BERT's random init has no such structure
+
+    model.save_pretrained(tmp_path / "m")
+    assert json.loads((tmp_path / "m/config.json").read_text())["dnabert_kmer_embedding_init"] == (
+        "compositional"
+    )
+    (tmp_path / "m/vocab.txt").write_text(
+        "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *KMER_ID]) + "\n"
+    )
+    control = load_classifier(tmp_path / "m", K, 2, 0.0, from_scratch=True)
+    c_emb = control.get_input_embeddings().weight.detach()
+    a, b = swap_first_base_shift(c_emb)
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+    assert not torch.allclose(c_emb, emb)  # random values, not the pretrained weights

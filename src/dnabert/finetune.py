@@ -301,7 +301,9 @@ def load_classifier(
     directory or ``config.json`` raises FileNotFoundError. The classification head (and the pooler,
     absent from MLM checkpoints) start from the model's initializer under the current torch seed.
     ``from_scratch``: only the directory's ``config.json`` is used; every weight starts from the
-    initializer under the current torch seed (the from-scratch control of a pretrained model).
+    initializer under the current torch seed (the from-scratch control of a pretrained model),
+    the k-mer embeddings compositional when its pretraining started them so
+    (``pretrain.model.kmer_embedding_init``).
     """
     from transformers import BertConfig, BertForSequenceClassification
 
@@ -324,6 +326,11 @@ def load_classifier(
             config = BertConfig.from_pretrained(path, **overrides)
             config._attn_implementation = "sdpa"
             model = BertForSequenceClassification(config)
+            if getattr(config, "dnabert_kmer_embedding_init", "random") == "compositional":
+                from dnabert.pretrain import compositional_kmer_embeddings
+
+                embedding = model.get_input_embeddings()  # started as its pretraining did
+                compositional_kmer_embeddings(embedding, k, config.initializer_range)
         else:
             model = BertForSequenceClassification.from_pretrained(
                 path, attn_implementation="sdpa", **overrides

@@ -154,6 +154,53 @@ class KmerSpanMaskCollator:
         return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
 
 
+class LengthCurriculum:
+    """A collator that cuts sequences into short pieces for the first optimizer steps.
+
+    ``phases``: ``(tokens, steps)`` pairs, in order. Each call of the wrapped ``collate`` (one
+    micro-batch; ``grad_accum`` of them make an optimizer step) during the first ``steps`` steps
+    of a phase cuts every sequence of the batch into consecutive whole pieces of ``tokens`` k-mers
+    (a shorter sequence stays whole) and collates the pieces: about the same tokens per step,
+    in more, shorter rows. After the last phase sequences pass whole. The call count is part of
+    ``state_dict()``, with the wrapped collator's state, so a resumed run continues the schedule
+    exactly.
+    """
+
+    def __init__(self, collate, phases: Sequence[tuple[int, int]], grad_accum: int = 1):
+        self.collate = collate
+        self.phases = [(int(t), int(s)) for t, s in phases]
+        self.grad_accum = max(1, int(grad_accum))
+        self.calls = 0
+
+    def tokens_at(self, step: int) -> int | None:
+        """Piece length at optimizer step ``step`` (0-based), None for whole sequences."""
+        for tokens, steps in self.phases:
+            if step < steps:
+                return tokens
+            step -= steps
+        return None
+
+    def __call__(self, batch: Sequence[np.ndarray]) -> dict[str, torch.Tensor]:
+        tokens = self.tokens_at(self.calls // self.grad_accum)
+        self.calls += 1
+        if tokens is not None:
+            batch = [
+                x[a : a + tokens] if len(x) >= tokens else x
+                for x in batch
+                for a in range(0, max(1, len(x) - tokens + 1), tokens)
+            ]
+        return self.collate(batch)
+
+    def state_dict(self) -> dict:
+        inner = self.collate.state_dict() if hasattr(self.collate, "state_dict") else None
+        return {"calls": self.calls, "collate": inner}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.calls = int(state["calls"])
+        if state["collate"] is not None:
+            self.collate.load_state_dict(state["collate"])
+
+
 class LengthBucketSampler(Sampler[list[int]]):
     """Batches of indices with similar lengths, to waste little on padding.
 

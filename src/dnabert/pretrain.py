@@ -108,7 +108,30 @@ def build_mlm_model(k: int, model_cfg: dict | None = None):
         pad_token_id=0,
         attn_implementation="sdpa",
     )
-    return model_class(config)
+    model = model_class(config)
+    if cfg["kmer_embedding_init"] == "compositional":
+        config.dnabert_kmer_embedding_init = "compositional"  # saved in config.json
+        compositional_kmer_embeddings(model.get_input_embeddings(), k, config.initializer_range)
+    return model
+
+
+def compositional_kmer_embeddings(embedding, k: int, std: float) -> None:
+    """Set every k-mer row of ``embedding`` (an ``nn.Embedding`` over :mod:`dnabert.tokenizer`'s
+    ids) to the sum of one random vector per (position, base) of its spelling, drawn from the
+    current torch random state and scaled to standard deviation ``std``; special tokens keep
+    theirs. The MLM decoder is tied to these weights, so it starts compositional too."""
+    import itertools
+
+    from dnabert.tokenizer import KMER_ALPHABET, N_SPECIAL
+
+    weight = embedding.weight
+    parts = torch.randn(k, len(KMER_ALPHABET), weight.shape[1])
+    spell = torch.tensor(
+        [[KMER_ALPHABET.index(c) for c in p] for p in itertools.product(KMER_ALPHABET, repeat=k)]
+    )
+    rows = parts[torch.arange(k), spell].sum(1)  # (4^k, hidden), k-mer ids in product order
+    with torch.no_grad():
+        weight[N_SPECIAL : N_SPECIAL + len(rows)] = rows / rows.std() * std
 
 
 def mlm_loss(model, batch: dict) -> tuple[torch.Tensor, dict]:
@@ -209,7 +232,7 @@ def pretrain(
 
 def _pretrain(corpus_dir, out_dir, k, model_cfg, train_cfg, config, work_dir) -> dict:
     from dnabert.corpus import TokenCorpus
-    from dnabert.masking import KmerSpanMaskCollator, LengthBucketSampler
+    from dnabert.masking import KmerSpanMaskCollator, LengthBucketSampler, LengthCurriculum
     from dnabert.tokenizer import DNATokenizer
 
     model_cfg = {**schema_defaults("model"), **(model_cfg or {})}
@@ -232,6 +255,10 @@ def _pretrain(corpus_dir, out_dir, k, model_cfg, train_cfg, config, work_dir) ->
         max_length=max_length,
         seed=cfg.seed + 1000 * env.rank,  # different masks on each rank
     )
+    if tcfg_dict["length_curriculum"]:
+        phases = [(p["tokens"], p["steps"]) for p in tcfg_dict["length_curriculum"]]
+        collator = LengthCurriculum(collator, phases, cfg.grad_accum)
+        log.info("length curriculum (tokens, steps): %s, then whole sequences", phases)
     sampler = LengthBucketSampler(train_set.lengths, cfg.batch_size, seed=cfg.seed)
 
     def batch_sampler(epoch: int):
