@@ -107,6 +107,14 @@ def test_lr_schedule_warms_up_then_decays_to_zero():
     assert TrainConfig(max_steps=50, warmup_ratio=0.1).warmup == 5
 
 
+def test_lr_schedule_holds_then_decays_over_decay_steps():
+    c = TrainConfig(max_steps=100, warmup_steps=10, lr=1e-3, decay_steps=20)
+    lrs = [lr_at(s, c) for s in range(1, 101)]
+    assert lrs[4] == pytest.approx(5e-4)  # warm-up unchanged
+    assert lrs[9:80] == pytest.approx([1e-3] * 71)  # steps 10..80 hold lr
+    assert lrs[89] == pytest.approx(5e-4) and lrs[-1] == 0.0  # then down to 0 over 20 steps
+
+
 def test_resume_after_sigterm_gives_the_same_losses(tmp_path):
     data = random_corpus()
     full = train(tiny_bert(), data, TinyMaskCollator(), cfg(), tmp_path / "full")

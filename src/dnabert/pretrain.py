@@ -186,6 +186,7 @@ def train_config_from(train_cfg: dict, **overrides: Any) -> TrainConfig:
         grad_accum=c["grad_accum"],
         lr=c["lr"],
         warmup_steps=c["warmup_steps"],
+        decay_steps=c["decay_steps"],
         weight_decay=c["weight_decay"],
         betas=(c["adam_beta1"], c["adam_beta2"]),
         eps=c["adam_eps"],

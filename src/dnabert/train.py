@@ -94,6 +94,7 @@ class TrainConfig:
     lr: float = 4e-4
     warmup_steps: int | None = None  # when None, warmup_ratio * max_steps
     warmup_ratio: float = 0.0
+    decay_steps: int | None = None  # when None, decay over all steps after the warmup
     weight_decay: float = 0.01
     betas: tuple[float, float] = (0.9, 0.98)
     eps: float = 1e-6
@@ -128,11 +129,13 @@ class TrainConfig:
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
     """Learning rate of optimizer update ``step`` (1-based): ``lr * step / warmup`` up to
-    ``warmup``, then linear decay reaching 0 at ``max_steps`` (the paper's schedule)."""
+    ``warmup``, then linear decay reaching 0 at ``max_steps`` (the paper's schedule). With
+    ``decay_steps``, ``lr`` holds until the last ``decay_steps`` steps and decays over those."""
     warmup = cfg.warmup
     if step <= warmup:
         return cfg.lr * step / warmup
-    return cfg.lr * max(0.0, (cfg.max_steps - step) / max(1, cfg.max_steps - warmup))
+    decay = cfg.max_steps - warmup if cfg.decay_steps is None else cfg.decay_steps
+    return cfg.lr * min(1.0, max(0.0, (cfg.max_steps - step) / max(1, decay)))
 
 
 def model_flops_per_token(n_params: int, n_layers: int, d_model: int, seq_len: int) -> float:
