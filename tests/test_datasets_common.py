@@ -229,3 +229,45 @@ def test_deduplicate_hashed_matches_deduplicate():
     assert ids[0] == ids[2] == ids[5] and ids[1] == ids[4] and len(set(ids.tolist())) == 4
     assert count_shared_ids(np.array([5, 5, 7, 8, 8]), np.array([0, 1, 1, 2, 2])) == 1
     assert count_shared_ids(np.array([5, 6, 7]), np.array([0, 1, 2])) == 0
+
+
+# ---------- reading splits in pieces ----------
+
+
+def _split_file(tmp_path: Path) -> Path:
+    path = tmp_path / "train.tsv"
+    path.write_text(
+        "sequence\tlabel\tchrom\tstart\tend\tstrand\tsource\n"
+        + "".join(
+            f"{'ACGT'[i % 4] * 5}\t{i % 2}\tchr{i % 3 + 1}\t{i * 10}\t{i * 10 + 5}\t+\tsrc:{i}\n"
+            for i in range(23)
+        )
+    )
+    return path
+
+
+def test_read_task_split_rows_and_columns_read_in_pieces(tmp_path):
+    path = _split_file(tmp_path)
+    whole = read_task_split(path)
+    assert common.count_split_rows(path) == 23
+    rows = np.array([0, 4, 5, 9, 10, 22])
+    pieces = list(common.iter_task_split(path, rows=rows, chunk_rows=5))
+    assert [list(p.index) for p in pieces] == [[0, 4], [5, 9], [10], [22]]  # file rows, by piece
+    got = read_task_split(path, rows=rows, columns=["sequence", "label", "source"])
+    assert list(got.columns) == ["sequence", "label", "source"]
+    assert got["source"].tolist() == ["src:0", "src:4", "src:5", "src:9", "src:10", "src:22"]
+    pd.testing.assert_frame_equal(got, whole.loc[rows, ["sequence", "label", "source"]])
+    assert list(read_task_split(path, rows=np.array([], dtype=int)).columns) == list(whole.columns)
+    with pytest.raises(ValueError, match=r"train\.tsv: row 23 asked for; the file has 23 rows"):
+        read_task_split(path, rows=np.array([1, 23]))
+    (tmp_path / "nolf.tsv").write_text("sequence\tlabel\nAC\t1\nGT\t0")  # no final newline
+    assert common.count_split_rows(tmp_path / "nolf.tsv") == 2
+
+
+def test_sample_rows_draws_as_the_callers_always_did():
+    frame = pd.DataFrame({"x": range(50)})
+    want = frame.sample(n=7, random_state=3).sort_index().index.to_numpy()
+    assert common.sample_rows(50, 7, 3, how="pandas").tolist() == want.tolist()
+    perm = np.sort(np.random.default_rng(3).permutation(50)[:7])
+    assert common.sample_rows(50, 7, 3).tolist() == perm.tolist()
+    assert common.sample_rows(50, 50, 3) is None and common.sample_rows(50, None, 3) is None

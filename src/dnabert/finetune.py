@@ -89,26 +89,34 @@ def load_split(
     max_examples: int | None = None,
     seed: int = 0,
     encode: Callable[[list[str], list[str]], list[np.ndarray]] | None = None,
+    *,
+    keep_extra: bool = True,
 ) -> TokenizedSplit:
     """Read one split TSV and k-merize it (or tokenize it with ``encode(sequences, records)``).
     With ``max_examples``, a seeded random subset of that many rows is kept (in file order).
-    Sequence errors name the file and 1-based line."""
-    from dnabert.datasets.common import read_task_split
+    Sequence errors name the file and 1-based line. The file is read and tokenized in pieces and
+    only the kept rows are read, so memory follows the tokens kept, not the TSV; without
+    ``keep_extra`` the provenance columns are not read (``extra`` is None)."""
+    import pandas as pd
+
+    from dnabert.datasets.common import count_split_rows, iter_task_split, sample_rows
 
     path = Path(path)
-    df = read_task_split(path)
-    if max_examples is not None and len(df) > max_examples:
-        keep = np.sort(np.random.default_rng(seed).permutation(len(df))[:max_examples])
-        df = df.iloc[keep]
-    records = [f"{path}: line {i + 2}" for i in df.index]  # header is line 1
-    df = df.reset_index(drop=True)
-    if encode is None:
-        ids = encode_batch(df["sequence"].tolist(), k, records=records)
-    else:
-        ids = encode(df["sequence"].tolist(), records)
-    labels = df["label"].to_numpy(dtype=np.int64)
-    extra = df.drop(columns=["sequence", "label"])
-    return TokenizedSplit(ids=ids, labels=labels, extra=extra)
+    rows = None if max_examples is None else sample_rows(count_split_rows(path), max_examples, seed)
+    ids: list[np.ndarray] = []
+    labels, extras = [], []
+    columns = None if keep_extra else ["sequence", "label"]
+    for df in iter_task_split(path, rows=rows, columns=columns):
+        records = [f"{path}: line {i + 2}" for i in df.index]  # header is line 1
+        seqs = df["sequence"].tolist()
+        ids.extend(
+            encode_batch(seqs, k, records=records) if encode is None else encode(seqs, records)
+        )
+        labels.append(df["label"].to_numpy(dtype=np.int64))
+        if keep_extra:
+            extras.append(df.drop(columns=["sequence", "label"]))
+    extra = pd.concat(extras).reset_index(drop=True) if keep_extra else None
+    return TokenizedSplit(ids=ids, labels=np.concatenate(labels), extra=extra)
 
 
 def _round8(n: int, cap: int) -> int:
@@ -482,9 +490,11 @@ def _finetune(
     c.pop("models", None)  # other models' settings are not this run's
     t0 = time.perf_counter()
     train_set = load_split(
-        task_dir / "train.tsv", k, c["max_train_examples"], seed, backbone.encode
+        task_dir / "train.tsv", k, c["max_train_examples"], seed, backbone.encode, keep_extra=False
     )
-    dev_set = load_split(task_dir / "dev.tsv", k, c["max_dev_examples"], seed, backbone.encode)
+    dev_set = load_split(
+        task_dir / "dev.tsv", k, c["max_dev_examples"], seed, backbone.encode, keep_extra=False
+    )
     test_set = load_split(task_dir / "test.tsv", k, encode=backbone.encode)
     for name, split in (("train", train_set), ("dev", dev_set), ("test", test_set)):
         if len(split) == 0:

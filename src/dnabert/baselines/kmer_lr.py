@@ -42,7 +42,12 @@ import pandas as pd
 from scipy import sparse
 
 from dnabert.config import schema_defaults
-from dnabert.datasets.common import PROVENANCE_COLUMNS, read_task_split
+from dnabert.datasets.common import (
+    PROVENANCE_COLUMNS,
+    count_split_rows,
+    read_task_split,
+    sample_rows,
+)
 from dnabert.evaluate import compute_metrics, write_run
 from dnabert.provenance import atomic_path
 from dnabert.seq import SequenceError
@@ -158,13 +163,6 @@ def load_kmer_lr(run_dir: str | os.PathLike) -> dict:
         return {name: z[name] for name in z.files}
 
 
-def _subset(df: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
-    """A fixed random subset of ``limit`` rows (in file order), or ``df`` when it is smaller."""
-    if limit and len(df) > limit:
-        return df.sample(n=int(limit), random_state=seed).sort_index()
-    return df
-
-
 def fit_kmer_lr(
     train: pd.DataFrame,
     dev: pd.DataFrame,
@@ -257,11 +255,21 @@ def run_kmer_lr(
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     task = task or task_dir.name
     p = kmer_params({"baselines": {NAME: params or {}}})
-    splits = {name: read_task_split(task_dir / f"{name}.tsv") for name in ("train", "dev", "test")}
-    if splits["train"].empty:
+    # train and dev: only the capped subsets are read (a genome-wide promscan train split is
+    # ~5 GB of TSV); the same rows as DataFrame.sample(limit, random_state=seed)
+    train, dev = (
+        read_task_split(
+            path,
+            rows=sample_rows(count_split_rows(path), limit, seed, how="pandas"),
+            columns=["sequence", "label"],
+        )
+        for path, limit in (
+            (task_dir / "train.tsv", p["max_train_examples"]),
+            (task_dir / "dev.tsv", p["eval_max_examples"]),
+        )
+    )
+    if train.empty:
         raise ValueError(f"{task_dir / 'train.tsv'}: the training split is empty")
-    train = _subset(splits["train"], p["max_train_examples"], seed)
-    dev = _subset(splits["dev"], p["eval_max_examples"], seed)
     t0 = time.perf_counter()
     model, c_log = fit_kmer_lr(
         train, dev, ks=p["ks"], c_grid=p["c_grid"], seed=seed, select_metric=p["select_metric"],
@@ -269,7 +277,7 @@ def run_kmer_lr(
         threads=threads,
     )  # fmt: skip
     train_seconds = time.perf_counter() - t0
-    test = splits["test"]
+    test = read_task_split(task_dir / "test.tsv")
     t1 = time.perf_counter()
     probs = predict_proba(model, test["sequence"].tolist(), int(p["chunk_size"]))
     infer_seconds = time.perf_counter() - t1

@@ -422,15 +422,102 @@ def write_tsv(df: pd.DataFrame, path: str | Path, rows_per_piece: int = 10_000) 
     df.to_csv(path, sep="\t", index=False, lineterminator="\n")
 
 
-def read_task_split(path: str | Path) -> pd.DataFrame:
-    """Read one split TSV written by :func:`write_task` (``sequence`` and ``chrom`` as text)."""
+_SPLIT_DTYPES = {"sequence": str, "chrom": str, "strand": str, "source": str}
+
+
+def read_task_split(
+    path: str | Path,
+    *,
+    rows: np.ndarray | None = None,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read one split TSV written by :func:`write_task` (``sequence`` and ``chrom`` as text).
+
+    ``rows``: sorted 0-based row numbers to keep (the index keeps them); ``columns``: only these.
+    Either reads the file in pieces (:func:`iter_task_split`), so memory follows what is kept, not
+    the file (a genome-wide promscan train split is ~5 GB of TSV, ~10 GB read whole).
+    """
+    if rows is None and columns is None:
+        path = Path(path)
+        df = pd.read_csv(path, sep="\t", dtype=_SPLIT_DTYPES, keep_default_na=False)
+        _check_split_header(path, list(df.columns))
+        return df
+    pieces = list(iter_task_split(path, rows=rows, columns=columns))
+    return pd.concat(pieces) if len(pieces) > 1 else pieces[0]
+
+
+def iter_task_split(
+    path: str | Path,
+    *,
+    rows: np.ndarray | None = None,
+    columns: Sequence[str] | None = None,
+    chunk_rows: int = 100_000,
+):
+    """:func:`read_task_split` in pieces of ``chunk_rows`` file rows: yields DataFrames whose index
+    is the 0-based row number in the file (at least one, possibly empty). ``rows`` past the end
+    of the file raise ValueError naming the file."""
     path = Path(path)
-    df = pd.read_csv(
+    with open(path) as fh:
+        header = fh.readline().rstrip("\n").split("\t")
+    _check_split_header(path, header)
+    usecols = list(columns) if columns is not None else None
+    dtypes = {c: t for c, t in _SPLIT_DTYPES.items() if usecols is None or c in usecols}
+    wanted = None if rows is None else np.asarray(rows, dtype=np.int64)
+    reader = pd.read_csv(
         path,
         sep="\t",
-        dtype={"sequence": str, "chrom": str, "strand": str, "source": str},
+        dtype=dtypes,
         keep_default_na=False,
+        usecols=usecols,
+        chunksize=chunk_rows,
     )
-    if list(df.columns[:2]) != ["sequence", "label"]:
-        raise ValueError(f"{path}: header starts {list(df.columns[:2])}; expected sequence, label")
-    return df
+    seen, yielded = 0, False
+    for chunk in reader:
+        start, seen = seen, seen + len(chunk)
+        chunk.index = pd.RangeIndex(start, seen)  # file rows from 0
+        if usecols is not None:
+            chunk = chunk[[c for c in header if c in usecols]]  # file order, as a whole read
+        if wanted is not None:
+            a, b = np.searchsorted(wanted, [start, seen])
+            chunk = chunk.loc[wanted[a:b]]
+        if len(chunk):
+            yielded = True
+            yield chunk
+    if wanted is not None and wanted.size and wanted[-1] >= seen:
+        raise ValueError(f"{path}: row {int(wanted[-1])} asked for; the file has {seen} rows")
+    if not yielded:
+        empty = pd.read_csv(
+            path, sep="\t", dtype=dtypes, keep_default_na=False, usecols=usecols, nrows=0
+        )
+        yield empty[[c for c in header if usecols is None or c in usecols]]
+
+
+def _check_split_header(path: Path, header: list[str]) -> None:
+    if header[:2] != ["sequence", "label"]:
+        raise ValueError(f"{path}: header starts {header[:2]}; expected sequence, label")
+
+
+def count_split_rows(path: str | Path) -> int:
+    """Data rows of a split TSV: lines after the header (:func:`write_task` never writes a
+    newline inside a field), a last line without its newline included."""
+    n, tail = 0, b""
+    with open(path, "rb") as fh:
+        fh.readline()
+        while block := fh.read(1 << 24):
+            n += block.count(b"\n")
+            tail = block[-1:]
+    return n + (tail not in (b"", b"\n"))
+
+
+def sample_rows(
+    n: int, limit: int | None, seed: int, *, how: str = "permutation"
+) -> np.ndarray | None:
+    """Sorted row numbers of a fixed random subset of ``limit`` of ``n`` rows, or None (keep all)
+    when ``limit`` is None or not smaller than ``n``. ``how`` picks the draw the callers have
+    always made: ``permutation`` (``default_rng(seed).permutation(n)[:limit]``, fine-tuning) or
+    ``pandas`` (``DataFrame.sample(limit, random_state=seed)``, the baselines)."""
+    if not limit or n <= limit:
+        return None
+    if how == "permutation":
+        return np.sort(np.random.default_rng(seed).permutation(n)[:limit])
+    return np.sort(np.random.RandomState(seed).choice(n, size=int(limit), replace=False))
