@@ -79,21 +79,11 @@ def run_random(args) -> None:
 
 
 def compositional_embeddings(model, k: int, seed: int = 0) -> None:
-    """Set every k-mer's input (and tied output) embedding to the sum of one random vector per
-    (position, base) of its spelling, scaled to the initializer's standard deviation."""
-    import itertools
+    """``pretrain.model.kmer_embedding_init: compositional`` with its draws seeded by ``seed``."""
+    from dnabert.pretrain import compositional_kmer_embeddings
 
-    from dnabert.tokenizer import KMER_ALPHABET, N_SPECIAL
-
-    weight = model.get_input_embeddings().weight
-    g = torch.Generator().manual_seed(seed)
-    parts = torch.randn(k, 4, weight.shape[1], generator=g)
-    spell = torch.tensor(
-        [[KMER_ALPHABET.index(c) for c in p] for p in itertools.product(KMER_ALPHABET, repeat=k)]
-    )
-    emb = parts[torch.arange(k), spell].sum(1)  # (4^k, hidden)
-    with torch.no_grad():
-        weight[N_SPECIAL:] = emb / emb.std() * model.config.initializer_range
+    torch.manual_seed(seed)
+    compositional_kmer_embeddings(model.get_input_embeddings(), k, model.config.initializer_range)
 
 
 def _windows(corpus, n: int, crop: int, rng) -> list[np.ndarray]:
