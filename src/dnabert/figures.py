@@ -41,6 +41,7 @@ from dnabert.plotting import (
 from dnabert.provenance import atomic_path, provenance, write_json
 from dnabert.task_figures import figure_task_mcc, gue_table_html
 from dnabert.task_groups import read_gue_table, task_family, task_groups
+from dnabert.tasks import family_of
 
 log = logging.getLogger(__name__)
 
@@ -559,15 +560,15 @@ FIGURE_FUNCS: dict[str, Callable] = {
     "splice_bars": figure_splice,
     "pretrain_curves": figure_pretrain,
 }
-FIGURE_TASKS = {
-    "task_mcc": lambda t: True,
-    "prom300_bars": lambda t: t.startswith("prom300_"),
-    "promcore_curves": lambda t: t.startswith("promcore_"),
-    "promscan_bars": lambda t: t == "promscan",
-    "tf_violins": lambda t: t.startswith("tf_"),
-    "splice_bars": lambda t: t in ("splice", "splice_rc"),
-    "pretrain_curves": lambda t: False,
-}
+
+
+def is_drawn_in(figure: str, task: str) -> bool:
+    """True when built-in task ``task`` belongs to a family drawn in ``figure``
+    (:attr:`dnabert.tasks.TaskFamily.figure`; ``task_mcc`` draws every task)."""
+    if figure == "task_mcc":
+        return True
+    family = family_of(task)
+    return family is not None and family.figure == figure and task != family.selector
 
 
 def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -> dict:
@@ -580,7 +581,7 @@ def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -
 
     def shown(task: str) -> bool:
         users = family is not None and task in groups and task_family(task, groups) == family
-        return FIGURE_TASKS[name](task) or users
+        return is_drawn_in(name, task) or users
 
     rows = df[[shown(str(t)) for t in df["task"]]] if len(df) else df
     runs = sorted({f"{r.task}/{r.label}/seed{int(r.seed)}" for r in rows.itertuples()})

@@ -16,6 +16,7 @@ from dnabert.config import (
 )
 from dnabert.datasets.encode import read_experiment_table
 from dnabert.download import resolve_url
+from dnabert.tasks import wildcard_pattern
 
 # Jobs import the workflow's package from this checkout, in every conda env and on every SLURM
 # node (jobs inherit the environment): the envs/*.yaml hold its dependencies only; see
@@ -58,6 +59,8 @@ GENOME_FA = f"resources/genome/{GENOME}.fa"
 CHROM_SIZES = f"resources/genome/{GENOME}.chrom.sizes"
 CANONICAL = f"resources/genome/{GENOME}.canonical.txt"
 DEMO_SOURCE = "resources/demo_source"
+# the fixed task names of the families build_promoter_dataset builds (dnabert.tasks)
+PROMOTER_TASK_PATTERN = wildcard_pattern("prom300", "promcore")
 # Scripts that shell commands run, relative to the working directory: a stable params value
 # (workflow.source_path points into a per-invocation cache, which made Snakemake see changed
 # params and rerun pretraining on every invocation).

@@ -19,7 +19,7 @@ rule build_promoter_dataset:
     benchmark:
         "benchmarks/datasets/{task}.tsv"
     wildcard_constraints:
-        task="prom(300|core)_(tata|notata|all)",
+        task=PROMOTER_TASK_PATTERN,
     conda:
         "../../envs/genome.yaml"
     threads: 1
