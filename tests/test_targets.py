@@ -236,3 +236,68 @@ def test_stage_targets(defaults):
         "results/viz/prom300_tata/dnabert6/seed42/ism_heatmap.png",
     ]
     assert calls == ["tf"]
+
+
+def test_inputs_of_single_rules(defaults, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo").mkdir()
+    assert targets.local_path("demo/genome.fa.gz") == "demo/genome.fa.gz"
+    assert targets.local_path(f"file://{tmp_path}/demo/x.bed") == "demo/x.bed"
+    assert targets.local_path("/elsewhere/x.bed") == "/elsewhere/x.bed"  # outside: absolute
+    assert targets.local_path("https://example.org/x.bed") is None
+    source = {"url": "demo/g.fa.gz", "checksum_url": "https://example.org/MD5SUMS"}
+    assert targets.local_sources(source) == ["demo/g.fa.gz"]
+    assert targets.local_sources({"url": "demo/a", "checksum_url": "demo/MD5SUMS"}) == [
+        "demo/a",
+        "demo/MD5SUMS",
+    ]
+    downloads = {"genome/g.fa": {}, "annotation/g.gtf": {}, "promoters/g.tss.bed": {},
+                 "promoters/g.tata.txt": {}, "blacklist/g.bed": {}}  # fmt: skip
+    assert targets.names_check_inputs(downloads) == [
+        "resources/annotation/g.gtf",
+        "resources/promoters/g.tss.bed",
+        "resources/blacklist/g.bed",
+    ]
+    encode = _cfg(defaults, tf={"source": "encode", "metadata": "https://x/metadata.tsv"})
+    assert targets.tf_selection_inputs(encode) == {
+        "metadata": "resources/peaks/encode_metadata.tsv"
+    }
+    encode["tf"]["metadata"] = "demo/metadata.tsv"
+    assert targets.tf_selection_inputs(encode) == {"metadata": "demo/metadata.tsv"}
+    encode["tf"]["metadata"] = None
+    with pytest.raises(ValueError, match="tf.source is 'encode' but tf.metadata is not set"):
+        targets.tf_selection_inputs(encode)
+    ucsc = _cfg(defaults, tf={"source": "ucsc_uniform"})
+    assert targets.tf_selection_inputs(ucsc) == {
+        "files": "resources/peaks/ucsc_files.txt",
+        "md5": "resources/peaks/ucsc_md5sum.txt",
+    }
+    assert targets.tf_selection_inputs(_cfg(defaults, tf={"source": "local"})) == {}
+    assert targets.tf_blacklist(defaults, "g") == []
+    assert targets.tf_blacklist({"blacklist": {}}, "g") == ["resources/blacklist/g.bed"]
+    assert targets.splice_hard_negatives(defaults) == []
+    hard = _cfg(defaults)
+    hard["datasets"]["splice"]["hard_negatives"] = "fp.bed"
+    assert targets.splice_hard_negatives(hard) == ["fp.bed"]
+    assert (
+        targets.splice_scan_model("1", 7) == "results/baselines/splice/splicefinder/seed7/model.pt"
+    )
+    assert targets.splice_scan_model("3", 7) == (
+        "results/baselines/splice_reconstruction/round2/splicefinder/model.pt"
+    )
+    assert targets.previous_hard_negatives("1") == []
+    assert targets.previous_hard_negatives("2") == [
+        "results/baselines/splice_reconstruction/round1/hard_negatives.bed"
+    ]
+    assert targets.pretrained_model(defaults, "6") == "results/models/dnabert6"
+    other = _cfg(defaults, finetune={"init_from": "../hg38/results/models/dnabert{k}"})
+    assert targets.pretrained_model(other, 4) == "../hg38/results/models/dnabert4"
+
+
+def test_users_tasks_are_custom_and_suite_tasks(defaults, monkeypatch):
+    monkeypatch.setattr(targets, "expand_suites", lambda config: {"gue_x": {"train": "t"}})
+    cfg = _cfg(defaults, custom_tasks=MINE)
+    assert list(targets.users_tasks(cfg)) == ["mine", "gue_x"]
+    clash = _cfg(defaults, custom_tasks={"gue_x": MINE["mine"]})
+    with pytest.raises(ValueError, match=r"custom_tasks \['gue_x'\]: names of suite tasks"):
+        targets.users_tasks(clash)

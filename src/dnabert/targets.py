@@ -11,11 +11,14 @@ Lists keep the order Snakemake's ``expand`` gives (the first keyword varies slow
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from itertools import product
 
 from dnabert import paths
 from dnabert.baselines.registry import baselines_for_task
+from dnabert.datasets.suites import expand_suites
+from dnabert.download import resolve_url
 from dnabert.tasks import TaskFamily, fixed_tasks, has_open_tasks, open_tasks, tasks_with_figure
 
 Selected = Callable[[TaskFamily], list[str]]
@@ -52,6 +55,32 @@ def download_sources(config: dict, genome: str) -> dict[str, dict]:
     return sources
 
 
+def local_path(url: str) -> str | None:
+    """The local file behind a ``file:`` URL or path (relative to the working directory when
+    inside it), None for a remote URL."""
+    kind, path = resolve_url(url)
+    if kind != "local":
+        return None
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def local_sources(source: dict) -> list[str]:
+    """Local files a download of ``source`` reads (its URL, its checksum list): inputs, so
+    that rules that generate them (the demo) run first."""
+    urls = [source["url"], source.get("checksum_url")]
+    return [path for path in map(local_path, filter(None, urls)) if path]
+
+
+def names_check_inputs(downloads: dict) -> list[str]:
+    """The downloaded interval files whose chromosome names must agree with the genome's."""
+    return [
+        f"{paths.RESOURCES}/{path}"
+        for path in downloads
+        if path.startswith(("annotation/", "blacklist/")) or path.endswith(".tss.bed")
+    ]
+
+
 def demo_outputs(config: dict) -> list[str]:
     """Files the demo generator writes (config ``demo``)."""
     files = ["genome.fa.gz", "annotation.gtf.gz", "epdnew_tss.bed", "epdnew_tata.txt"]
@@ -79,6 +108,49 @@ def tf_index_sources(config: dict) -> dict[str, str | None]:
         "ucsc_md5sum.txt": tf["ucsc_md5_url"],
         "encode_metadata.tsv": tf["metadata"],
     }
+
+
+def tf_selection_inputs(config: dict) -> dict[str, str]:
+    """What the TF selection reads, by ``tf.source``: the ENCODE metadata (a local file or
+    its download), the UCSC lists (md5 list when configured), or nothing (local peak files).
+    Raises ValueError for source ``encode`` without ``tf.metadata``."""
+    tf = config["tf"]
+    if tf["source"] == "encode":
+        if not tf["metadata"]:
+            raise ValueError("tf.source is 'encode' but tf.metadata is not set")
+        return {"metadata": local_path(tf["metadata"]) or paths.tf_index("encode_metadata.tsv")}
+    if tf["source"] == "ucsc_uniform":
+        inputs = {"files": paths.tf_index("ucsc_files.txt")}
+        if tf["ucsc_md5_url"]:
+            inputs["md5"] = paths.tf_index("ucsc_md5sum.txt")
+        return inputs
+    return {}
+
+
+def tf_blacklist(config: dict, genome: str) -> list[str]:
+    """The blacklist TF peaks are filtered with, when configured."""
+    return [paths.blacklist_bed(genome)] if "blacklist" in config else []
+
+
+def splice_hard_negatives(config: dict) -> list[str]:
+    """The hard-negative BED ``datasets.splice.hard_negatives`` names, or nothing."""
+    path = config["datasets"]["splice"]["hard_negatives"]
+    return [path] if path else []
+
+
+def splice_scan_model(round: int | str, seed: int) -> str:
+    """The SpliceFinder that scans in reconstruction round ``round``: trained on the splice
+    task (seed ``seed``) in round 1, else on round ``round`` - 1's dataset."""
+    r = int(round)
+    if r <= 1:
+        return f"{paths.baseline_run('splice', 'splicefinder', seed)}/model.pt"
+    return f"{paths.splice_round(r - 1)}/splicefinder/model.pt"
+
+
+def previous_hard_negatives(round: int | str) -> list[str]:
+    """Round ``round`` - 1's hard negatives (sites accumulate over rounds); none in round 1."""
+    r = int(round)
+    return [f"{paths.splice_round(r - 1)}/hard_negatives.bed"] if r > 1 else []
 
 
 def splice_rc_hard_negatives(config: dict) -> str:
@@ -178,6 +250,25 @@ def promscan_tss_calls(config: dict, kind: str, models: Iterable[str]) -> list[s
         f"{paths.run_dir(kind, 'promscan', model, seed)}/tss_calls.json"
         for model, seed in product(models, config["seeds"])
     ]
+
+
+def pretrained_model(config: dict, k: int | str) -> str:
+    """The model fine-tuning starts from: ``finetune.init_from`` with ``{k}`` replaced by the
+    run's k (one setting names another run's models for every k: cross-species), else
+    the pretrained DNABERT-k."""
+    init_from = config["finetune"]["init_from"]
+    return init_from.replace("{k}", str(k)) if init_from else paths.model_dir(k)
+
+
+def users_tasks(config: dict) -> dict[str, dict]:
+    """``{name: spec}`` of the users' tasks: ``custom_tasks`` plus the tasks of the benchmark
+    suites (``suites``, e.g. GUE). Raises ValueError when a custom task takes a suite task's
+    name."""
+    suite_tasks = expand_suites(config)
+    clash = sorted(set(suite_tasks) & set(config["custom_tasks"]))
+    if clash:
+        raise ValueError(f"custom_tasks {clash}: names of suite tasks (suites); rename them")
+    return {**config["custom_tasks"], **suite_tasks}
 
 
 def pretrained_models(config: dict) -> list[str]:

@@ -19,9 +19,8 @@ from dnabert.config import (
 )
 from dnabert.datasets.custom import check_custom_task_names
 from dnabert.datasets.encode import read_experiment_table
-from dnabert.datasets.suites import check_suite_files, expand_suites
-from dnabert.download import resolve_url
-from dnabert.hfmodels import check_model_dir
+from dnabert.datasets.suites import check_suite_files
+from dnabert.hfmodels import model_files
 from dnabert.task_groups import task_groups
 from dnabert.tasks import FAMILIES, wildcard_pattern
 
@@ -53,6 +52,8 @@ try:
     )
     check_custom_task_names(config)
     check_suite_files(config)
+    # Users' tasks: custom_tasks plus the tasks of the benchmark suites (config suites, e.g. GUE)
+    CUSTOM_TASKS = targets.users_tasks(config)
 except (ConfigError, ValueError) as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -82,14 +83,6 @@ def _alternatives(names):
 DOWNLOAD_PATTERN = _alternatives(DOWNLOADS)
 PROMOTER_TASK_PATTERN = wildcard_pattern("prom300", "promcore")
 
-# Users' tasks: custom_tasks plus the tasks of the benchmark suites (config suites, e.g. GUE)
-SUITE_TASKS = expand_suites(config)
-_clash = sorted(set(SUITE_TASKS) & set(config["custom_tasks"]))
-if _clash:
-    raise WorkflowError(
-        f"custom_tasks {_clash}: names of suite tasks (suites); rename them"
-    )
-CUSTOM_TASKS = {**config["custom_tasks"], **SUITE_TASKS}
 CUSTOM_TASK_PATTERN = _alternatives(CUSTOM_TASKS)
 # {task: {family, suite, group}} of the users' tasks: figures, Wilcoxon groups, the GUE table
 TASK_GROUPS = task_groups(config)
@@ -99,15 +92,6 @@ HF_MODEL_PATTERN = _alternatives(HF_MODELS)
 RECONSTRUCTION_SEED = config["seeds"][0]
 
 
-def _local_path(url):
-    """Local file behind a file: URL or path; relative to the workdir when inside it."""
-    kind, path = resolve_url(url)
-    if kind != "local":
-        return None
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
-
-
 def get_download_source(wildcards):
     """The config source (url + checksums) of resources/{resource}."""
     return canonical(DOWNLOADS[wildcards.resource])
@@ -115,18 +99,7 @@ def get_download_source(wildcards):
 
 def get_local_sources(wildcards):
     """Local files a download reads (so rules that generate them run first, e.g. the demo)."""
-    source = DOWNLOADS[wildcards.resource]
-    urls = [source["url"], source.get("checksum_url")]
-    return [path for path in map(_local_path, filter(None, urls)) if path]
-
-
-def get_names_check_inputs(wildcards):
-    """Downloaded interval files whose chromosome names must agree with the genome's."""
-    return [
-        f"{paths.RESOURCES}/{path}"
-        for path in DOWNLOADS
-        if path.startswith(("annotation/", "blacklist/")) or path.endswith(".tss.bed")
-    ]
+    return targets.local_sources(DOWNLOADS[wildcards.resource])
 
 
 # --- TF tasks (see tfbs.smk for why selection is a checkpoint) ---
@@ -134,20 +107,10 @@ def get_names_check_inputs(wildcards):
 
 def get_tf_selection_inputs(wildcards):
     """What select_tf_experiments reads: the metadata, the UCSC lists, or nothing (local)."""
-    tf = config["tf"]
-    if tf["source"] == "encode":
-        if not tf["metadata"]:
-            raise WorkflowError("tf.source is 'encode' but tf.metadata is not set")
-        return {
-            "metadata": _local_path(tf["metadata"])
-            or paths.tf_index("encode_metadata.tsv")
-        }
-    if tf["source"] == "ucsc_uniform":
-        inputs = {"files": paths.tf_index("ucsc_files.txt")}
-        if tf["ucsc_md5_url"]:
-            inputs["md5"] = paths.tf_index("ucsc_md5sum.txt")
-        return inputs
-    return {}
+    try:
+        return targets.tf_selection_inputs(config)
+    except ValueError as exc:
+        raise WorkflowError(str(exc)) from None
 
 
 @functools.cache
@@ -166,10 +129,6 @@ def selected_tasks(family):
 def get_tf_index_source(wildcards):
     """Download source of a selection list (tf.metadata URL or the UCSC lists)."""
     return canonical({"url": targets.tf_index_sources(config)[wildcards.index]})
-
-
-def get_tf_blacklist(wildcards):
-    return [paths.blacklist_bed(GENOME)] if "blacklist" in config else []
 
 
 # --- targets of rule all: the TF parts apart, so that the rest of the DAG stays visible
@@ -217,10 +176,15 @@ def get_variant_targets(wildcards):
 # --- inputs and params of single rules ---
 
 
-def get_splice_hard_negatives(wildcards):
-    """The hard-negative BED named in config, or nothing."""
-    path = config["datasets"]["splice"]["hard_negatives"]
-    return [path] if path else []
+# Params derived from a rule's input (Snakemake records no such params, so they rerun nothing)
+def get_corpus_dir(wildcards, input):
+    """The corpus directory results/pretrain/k{k}, derived from the rule's input."""
+    return os.path.dirname(input.train_bin)
+
+
+def get_results_dir(wildcards, input):
+    """The results/ directory, derived from results/report/metrics.tsv."""
+    return os.path.dirname(os.path.dirname(input.metrics))
 
 
 def get_baseline_task_name(wildcards):
@@ -231,17 +195,11 @@ def get_baseline_task_name(wildcards):
 
 
 def get_splice_scan_model(wildcards):
-    """model.pt that scans in round r: trained on the splice task (r = 1) or round r-1's set."""
-    r = int(wildcards.round)
-    if r <= 1:
-        return f"{paths.baseline_run('splice', 'splicefinder', RECONSTRUCTION_SEED)}/model.pt"
-    return f"{paths.splice_round(r - 1)}/splicefinder/model.pt"
+    return targets.splice_scan_model(wildcards.round, RECONSTRUCTION_SEED)
 
 
 def get_previous_hard_negatives(wildcards):
-    """Round r-1's hard negatives (sites accumulate over rounds); none in round 1."""
-    r = int(wildcards.round)
-    return [f"{paths.splice_round(r - 1)}/hard_negatives.bed"] if r > 1 else []
+    return targets.previous_hard_negatives(wildcards.round)
 
 
 def get_baseline_params(wildcards):
@@ -288,27 +246,15 @@ def get_finetune_settings(wildcards):
 
 
 def get_hf_model_files(wildcards):
-    """The model directory of finetune.models.{hf_model} and the files in it (config, weights,
-    tokenizer): inputs, so that a changed file reruns the model's runs. A directory without
-    config.json or tokenizer stops the workflow with an error naming it."""
+    """The directory of finetune.models.{hf_model} and its files: inputs, so that a changed
+    file reruns the model's runs; a directory that is no model stops the workflow."""
     path = HF_MODELS[wildcards.hf_model]["path"]
     try:
-        check_model_dir(path)
+        return {"model_dir": path, "model_files": model_files(path)}
     except FileNotFoundError as exc:
         raise WorkflowError(f"finetune.models.{wildcards.hf_model}: {exc}") from None
-    files = sorted(
-        os.path.join(path, name)
-        for name in os.listdir(path)
-        if not name.startswith(".") and os.path.isfile(os.path.join(path, name))
-    )
-    return {"model_dir": path, "model_files": files}
 
 
 def get_pretrained_model(wildcards):
-    """The model fine-tuning starts from: finetune.init_from ({k} replaced by the run's k, so
-    one setting names another run's models for every k: cross-species fine-tuning), else
-    results/models/dnabert{k}."""
-    init_from = config["finetune"]["init_from"]
-    if init_from:
-        return init_from.replace("{k}", wildcards.k)
-    return paths.model_dir(wildcards.k)
+    """finetune.init_from (its {k} the run's k), else results/models/dnabert{k}."""
+    return targets.pretrained_model(config, wildcards.k)

@@ -52,7 +52,7 @@ rule index_genome:
 rule check_chromosome_names:
     input:
         sizes=paths.chrom_sizes(),
-        others=get_names_check_inputs,
+        others=targets.names_check_inputs(DOWNLOADS),
     output:
         paths.chromosome_names_check(),
     log:

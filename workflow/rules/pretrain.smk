@@ -25,7 +25,7 @@ rule pretrain_mlm:
         gpu=1,
     params:
         pretrain=json.dumps(canonical(config["pretrain"])),
-        corpus_dir=paths.corpus_dir(),
+        corpus_dir=get_corpus_dir,
         scripts=SCRIPTS,
     shell:
         """

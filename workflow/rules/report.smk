@@ -64,7 +64,7 @@ rule plot_figures:
         mem_mb=2000,
         runtime=10,
     params:
-        results=paths.RESULTS,
+        results=get_results_dir,
         dpi=config["report"]["dpi"],
     script:
         "../scripts/plot_figures.py"

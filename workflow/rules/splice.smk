@@ -10,7 +10,7 @@ rule build_splice_dataset:
         fai=f"{GENOME_FA}.fai",
         gtf=paths.annotation_gtf(GENOME),
         canonical=CANONICAL,
-        hard_negatives=get_splice_hard_negatives,
+        hard_negatives=targets.splice_hard_negatives(config),
     output:
         train=paths.dataset_file("splice", "train.tsv"),
         dev=paths.dataset_file("splice", "dev.tsv"),

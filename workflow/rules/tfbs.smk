@@ -83,7 +83,7 @@ rule build_tf_dataset:
         fasta=GENOME_FA,
         fai=f"{GENOME_FA}.fai",
         canonical=CANONICAL,
-        blacklist=get_tf_blacklist,
+        blacklist=targets.tf_blacklist(config, GENOME),
     output:
         train=paths.dataset_file("tf_{experiment}", "train.tsv"),
         dev=paths.dataset_file("tf_{experiment}", "dev.tsv"),
