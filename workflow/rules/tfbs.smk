@@ -65,7 +65,7 @@ rule download_peaks:
     benchmark:
         "benchmarks/download/peaks_{experiment}.tsv"
     wildcard_constraints:
-        experiment="[A-Za-z0-9_.-]+",
+        experiment=FAMILIES["tf"].member_pattern,  # tf_{experiment} (dnabert.tasks)
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -94,7 +94,7 @@ rule build_tf_dataset:
     benchmark:
         "benchmarks/datasets/tf_{experiment}.tsv"
     wildcard_constraints:
-        experiment="[A-Za-z0-9_.-]+",
+        experiment=FAMILIES["tf"].member_pattern,  # tf_{experiment} (dnabert.tasks)
     conda:
         "../../envs/genome.yaml"
     threads: 1
