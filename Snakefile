@@ -48,4 +48,4 @@ rule all:
         get_report_targets,
         get_finetune_targets,
         get_variant_targets,
-        "results/report/metrics.tsv",
+        paths.METRICS_TABLE,

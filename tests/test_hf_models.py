@@ -228,6 +228,19 @@ def test_errors_name_the_model_directory(tmp_path):
         load_hf_classifier(nt2, 2, 0.1)
 
 
+def test_model_files_are_the_directorys_plain_files(tmp_path):
+    from dnabert.hfmodels import model_files
+
+    d = tmp_path / "m"
+    (d / "sub").mkdir(parents=True)
+    for name in ("vocab.txt", "config.json", ".hidden", "model.safetensors"):
+        (d / name).write_text("x")
+    assert model_files(d) == [str(d / n) for n in ("config.json", "model.safetensors", "vocab.txt")]
+    (d / "vocab.txt").unlink()
+    with pytest.raises(FileNotFoundError, match=f"{d}: no tokenizer"):
+        model_files(d)
+
+
 def test_max_length_is_the_models_limit_or_the_users():
     from transformers import BertConfig, EsmConfig
 

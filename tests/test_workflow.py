@@ -14,6 +14,7 @@ import yaml
 
 from dnabert.assembly import check_assemblies
 from dnabert.config import load_config, task_settings
+from dnabert.tasks import family_of
 
 SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
 
@@ -217,12 +218,8 @@ def _check_demo_results(out: Path, cfg: dict) -> None:
     tasks = {t for t in cfg["datasets"]["tasks"] if t != "tf"} | {"splice_rc"}
     tasks |= {f"tf_DEMOTF0{i}" for i in (1, 2, 3)}
 
-    def paper_baseline(task: str) -> str:
-        if task.startswith(("prom300", "promcore")):
-            return "deepromoter"
-        return {"promscan": "promid", "splice": "splicefinder", "splice_rc": "splicefinder"}.get(
-            task, "deepbind"
-        )
+    def paper_baseline(task: str) -> str:  # its family's (pinned in test_tasks/test_baselines)
+        return family_of(task).baselines[0]
 
     controls = ("dnabert_scratch",) if cfg["finetune"].get("scratch_control") else ()
     expected = {

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dnabert.tasks import family_of
+
 _SYNONYMS = [
     ("GRCh38", "hg38"),
     ("GRCh37", "hg19"),
@@ -82,7 +84,7 @@ def input_assemblies(config: dict[str, Any]) -> dict[str, tuple[str, str]]:
     add("variants.vcf", config.get("variants", {}).get("vcf"))
     tf = config.get("tf", {})
     tasks = config.get("datasets", {}).get("tasks", [])
-    if any(t == "tf" or t.startswith("tf_") for t in tasks):
+    if any(getattr(family_of(t), "name", None) == "tf" for t in tasks):  # tf, tf_X
         if tf.get("source") == "encode" and tf.get("assembly"):
             out["tf"] = (normalize_assembly(tf["assembly"]), f"tf.assembly {tf['assembly']!r}")
         elif tf.get("source") == "ucsc_uniform":

@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from dnabert.assembly import AssemblyMismatchError, check_assemblies
+from dnabert.tasks import configurable_task_pattern, family_of, is_known_task
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,15 @@ _FORMATS = jsonschema.FormatChecker(["regex"])  # 'format: regex' keys must comp
 
 
 def load_schema(path: str | os.PathLike = SCHEMA_PATH) -> dict:
+    """The config schema, with the names ``datasets.tasks`` accepts taken from the task
+    registry (:func:`dnabert.tasks.configurable_task_pattern`): the YAML file's pattern is a
+    copy for its readers, kept equal by a test, so a registered family is valid config."""
     with open(path) as fh:
-        return yaml.safe_load(fh)
+        schema = yaml.safe_load(fh)
+    tasks = schema.get("properties", {}).get("datasets", {}).get("properties", {}).get("tasks")
+    if tasks and "pattern" in tasks.get("items", {}):
+        tasks["items"]["pattern"] = configurable_task_pattern()
+    return schema
 
 
 def _key_of(error: jsonschema.ValidationError) -> str:
@@ -205,12 +213,14 @@ def canonical(obj: Any) -> Any:
 
 def task_settings(section: dict[str, Any], task: str) -> dict[str, Any]:
     """The settings of a config section with ``task_overrides`` (``finetune``) for one task: the
-    section's own keys, updated by ``task_overrides['tf']`` for a ``tf_*`` task, then by
+    section's own keys, updated by ``task_overrides['tf']`` for a ``tf_*`` task (a member of
+    an open family of :mod:`dnabert.tasks`: its selector's overrides), then by
     ``task_overrides[task]``; the ``task_overrides`` key itself is left out."""
     overrides = section.get("task_overrides") or {}
     out = {key: value for key, value in section.items() if key != "task_overrides"}
-    if task.startswith("tf_"):
-        out.update(overrides.get("tf", {}))
+    family = family_of(task)
+    if family is not None and family.selector and task != family.selector:
+        out.update(overrides.get(family.selector, {}))
     out.update(overrides.get(task, {}))
     return out
 
@@ -224,15 +234,12 @@ def _check_task_overrides(config: dict[str, Any], source: str, schema: dict) -> 
     from dnabert.datasets.suites import expand_suites
 
     custom = set(config.get("custom_tasks") or {}) | set(expand_suites(config))
-    builtin = re.compile(
-        schema["properties"]["datasets"]["properties"]["tasks"]["items"]["pattern"]
-    )
     validator = _DefaultingValidator(
         {"$defs": schema.get("$defs", {}), **schema["properties"]["finetune"]}
     )
     for task in section["task_overrides"]:
         key = f"finetune.task_overrides.{task}"
-        if not (builtin.match(task) or task == "splice_rc" or task in custom):
+        if not (is_known_task(task) or task in custom):
             raise ConfigError(
                 f"{source}: invalid value for '{key}': '{task}' is not a task name (built-in "
                 f"prom300_*/promcore_*/promscan/splice/splice_rc/tf/tf_<experiment>, or one of "

@@ -16,6 +16,7 @@ seeds wherever a model has more than one seed.
 
 from __future__ import annotations
 
+import glob
 import html
 import logging
 import math
@@ -30,6 +31,7 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 
+from dnabert import paths
 from dnabert.plotting import (
     YARDSTICK_MODELS,
     YARDSTICK_STYLE,
@@ -41,18 +43,11 @@ from dnabert.plotting import (
 from dnabert.provenance import atomic_path, provenance, write_json
 from dnabert.task_figures import figure_task_mcc, gue_table_html
 from dnabert.task_groups import read_gue_table, task_family, task_groups
+from dnabert.tasks import family_of
 
 log = logging.getLogger(__name__)
 
-FIGURES = (
-    "task_mcc",
-    "prom300_bars",
-    "promcore_curves",
-    "promscan_bars",
-    "tf_violins",
-    "splice_bars",
-    "pretrain_curves",
-)
+FIGURES = paths.FIGURE_NAMES
 REQUIRED_COLUMNS = ("task", "model", "k", "seed", "accuracy", "f1", "mcc")
 BASELINE_LABELS = {
     "deepromoter": "DeePromoter",
@@ -112,21 +107,17 @@ def summarise(df: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def run_dir(results: Path, row) -> Path:
-    """Directory of one run (metrics.json, predictions.tsv) from its metrics row: DNABERT's
-    and other language models' under ``finetune/``, baselines' under ``baselines/``."""
+    """Directory of one run (metrics.json, predictions.tsv) from its metrics row
+    (:mod:`dnabert.paths`): DNABERT's and other language models' under ``finetune/``,
+    baselines' under ``baselines/``."""
+    seed = int(row.seed)
     if row.model in ("dnabert", "dnabert_scratch"):
-        suffix = "_scratch" if row.model == "dnabert_scratch" else ""
-        return (
-            results
-            / "finetune"
-            / row.task
-            / f"dnabert{int(row.k)}{suffix}"
-            / f"seed{int(row.seed)}"
-        )
-    finetuned = results / "finetune" / row.task / row.model / f"seed{int(row.seed)}"
+        run = paths.dnabert_run(int(row.k), scratch=row.model == "dnabert_scratch")
+        return Path(paths.finetune_run(row.task, run, seed, results))
+    finetuned = Path(paths.finetune_run(row.task, row.model, seed, results))
     if finetuned.is_dir():  # another language model (finetune.models)
         return finetuned
-    return results / "baselines" / row.task / row.model / f"seed{int(row.seed)}"
+    return Path(paths.baseline_run(row.task, row.model, seed, results))
 
 
 def other_language_models(df: pd.DataFrame, results: Path) -> list[str]:
@@ -135,7 +126,7 @@ def other_language_models(df: pd.DataFrame, results: Path) -> list[str]:
     pairs = df.loc[~df["model"].isin(["dnabert", "dnabert_scratch"]), ["task", "model"]]
     return sorted(
         {m for t, m in pairs.drop_duplicates().itertuples(index=False)
-         if (results / "finetune" / str(t) / str(m)).is_dir()}
+         if Path(paths.finetune_run(str(t), str(m), 0, results)).parent.is_dir()}  # any seed
     )  # fmt: skip
 
 
@@ -405,7 +396,7 @@ def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
 
     groups = task_groups(config)
     tf = df[[task_family(str(t), groups) == "tf" for t in df["task"]]] if len(df) else df
-    wilcoxon = read_wilcoxon(results / "report" / "tf_wilcoxon.tsv")
+    wilcoxon = read_wilcoxon(Path(paths.report_file("tf_wilcoxon.tsv", results)))
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
     for ax, metric in zip(axes, ("accuracy", "f1"), strict=True):
         if tf.empty:
@@ -480,7 +471,8 @@ def read_training_logs(model_dir: Path) -> tuple[pd.DataFrame | None, pd.DataFra
 def pretrain_dirs(results: Path) -> list[tuple[int, Path]]:
     """``(k, results/models/dnabert{k})`` for every pretrained model, by k."""
     found = []
-    for d in sorted((results / "models").glob("dnabert*")):
+    pattern = paths.model_dir("*", glob.escape(str(results)))
+    for d in sorted(map(Path, glob.glob(pattern))):
         suffix = d.name.removeprefix("dnabert")
         if d.is_dir() and suffix.isdigit():
             found.append((int(suffix), d))
@@ -559,15 +551,15 @@ FIGURE_FUNCS: dict[str, Callable] = {
     "splice_bars": figure_splice,
     "pretrain_curves": figure_pretrain,
 }
-FIGURE_TASKS = {
-    "task_mcc": lambda t: True,
-    "prom300_bars": lambda t: t.startswith("prom300_"),
-    "promcore_curves": lambda t: t.startswith("promcore_"),
-    "promscan_bars": lambda t: t == "promscan",
-    "tf_violins": lambda t: t.startswith("tf_"),
-    "splice_bars": lambda t: t in ("splice", "splice_rc"),
-    "pretrain_curves": lambda t: False,
-}
+
+
+def is_drawn_in(figure: str, task: str) -> bool:
+    """True when built-in task ``task`` belongs to a family drawn in ``figure``
+    (:attr:`dnabert.tasks.TaskFamily.figure`; ``task_mcc`` draws every task)."""
+    if figure == "task_mcc":
+        return True
+    family = family_of(task)
+    return family is not None and family.figure == figure and task != family.selector
 
 
 def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -> dict:
@@ -580,7 +572,7 @@ def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -
 
     def shown(task: str) -> bool:
         users = family is not None and task in groups and task_family(task, groups) == family
-        return FIGURE_TASKS[name](task) or users
+        return is_drawn_in(name, task) or users
 
     rows = df[[shown(str(t)) for t in df["task"]]] if len(df) else df
     runs = sorted({f"{r.task}/{r.label}/seed{int(r.seed)}" for r in rows.itertuples()})
@@ -662,7 +654,7 @@ def plot_figures(
     ``.pdf`` and a provenance ``.json``; ``metrics.html`` holds the results table.
     """
     results, out_dir = Path(results), Path(out_dir)
-    df = read_metrics(metrics_path or results / "report" / "metrics.tsv")
+    df = read_metrics(metrics_path or paths.report_file("metrics.tsv", results))
     written = []
     with style():
         for name in names:
@@ -672,7 +664,7 @@ def plot_figures(
             write_json(sidecar, figure_provenance(name, df, results, config))
             written.append(sidecar)
             log.info("wrote %s.{png,pdf,json}", out_dir / name)
-    gue = read_gue_table(results / "report" / "gue_table.tsv")
+    gue = read_gue_table(paths.report_file("gue_table.tsv", results))
     written.append(write_metrics_html(df, out_dir / "metrics.html", gue))
     return written
 

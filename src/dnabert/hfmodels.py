@@ -119,6 +119,17 @@ def check_model_dir(path: str | os.PathLike) -> Path:
     return path
 
 
+def model_files(path: str | os.PathLike) -> list[str]:
+    """The files of model directory ``path`` (config, weights, tokenizer; no hidden files),
+    sorted, after :func:`check_model_dir` (which raises FileNotFoundError naming it)."""
+    check_model_dir(path)
+    return sorted(
+        os.path.join(path, name)
+        for name in os.listdir(path)
+        if not name.startswith(".") and os.path.isfile(os.path.join(path, name))
+    )
+
+
 def quiet_third_party() -> None:
     """Turn off transformers' and huggingface_hub's progress bars and info chatter (weight
     loading, "newly initialized" notes) in pipeline runs; the project's own log lines and

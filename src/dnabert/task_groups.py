@@ -23,8 +23,11 @@ import pandas as pd
 
 from dnabert.datasets.suites import GROUP_TITLES, GUE_GROUPS, expand_suites
 from dnabert.metrics_table import _run_name, paired_wilcoxon
+from dnabert.tasks import FAMILIES as TASK_FAMILIES
+from dnabert.tasks import family_of
 
-FAMILIES = ("promoter", "splice", "tf")
+# the groups of the built-in families, in registry order: promoter, splice, tf
+FAMILIES = tuple(dict.fromkeys(f.group for f in TASK_FAMILIES.values() if f.group))
 GROUP_WILCOXON_METRICS = ("mcc", "accuracy", "f1")
 
 
@@ -40,13 +43,10 @@ def task_groups(config: dict | None) -> dict[str, dict]:
 
 
 def task_family(task: str, groups: dict[str, dict] | None = None) -> str | None:
-    """The family of a built-in task by its name, else the one ``groups`` records (or None)."""
-    if task.startswith(("prom300_", "promcore_")):
-        return "promoter"
-    if task in ("splice", "splice_rc"):
-        return "splice"
-    if task.startswith("tf_"):
-        return "tf"
+    """The group of a built-in task by its family (:mod:`dnabert.tasks`), else the one ``groups`` records (or None)."""
+    family = family_of(task)
+    if family is not None and family.group and task != family.selector:
+        return family.group
     return ((groups or {}).get(task) or {}).get("family")
 
 

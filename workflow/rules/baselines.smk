@@ -10,13 +10,13 @@
 
 rule train_baseline:
     input:
-        train="results/datasets/{task}/train.tsv",
-        dev="results/datasets/{task}/dev.tsv",
-        test="results/datasets/{task}/test.tsv",
+        train=paths.dataset_file(name="train.tsv"),
+        dev=paths.dataset_file(name="dev.tsv"),
+        test=paths.dataset_file(name="test.tsv"),
     output:
-        metrics="results/baselines/{task}/{baseline}/seed{seed}/metrics.json",
-        predictions="results/baselines/{task}/{baseline}/seed{seed}/predictions.tsv",
-        model="results/baselines/{task}/{baseline}/seed{seed}/model.pt",
+        metrics=f"{paths.baseline_run()}/metrics.json",
+        predictions=f"{paths.baseline_run()}/predictions.tsv",
+        model=f"{paths.baseline_run()}/model.pt",
     log:
         "logs/baselines/{task}/{baseline}/seed{seed}.log",
     benchmark:
@@ -39,13 +39,13 @@ rule train_baseline:
 
 rule train_kmer_lr:
     input:
-        train="results/datasets/{task}/train.tsv",
-        dev="results/datasets/{task}/dev.tsv",
-        test="results/datasets/{task}/test.tsv",
+        train=paths.dataset_file(name="train.tsv"),
+        dev=paths.dataset_file(name="dev.tsv"),
+        test=paths.dataset_file(name="test.tsv"),
     output:
-        metrics="results/baselines/{task}/kmer_lr/seed{seed}/metrics.json",
-        predictions="results/baselines/{task}/kmer_lr/seed{seed}/predictions.tsv",
-        model="results/baselines/{task}/kmer_lr/seed{seed}/model.npz",
+        metrics=f"{paths.baseline_run(baseline='kmer_lr')}/metrics.json",
+        predictions=f"{paths.baseline_run(baseline='kmer_lr')}/predictions.tsv",
+        model=f"{paths.baseline_run(baseline='kmer_lr')}/model.npz",
     log:
         "logs/baselines/{task}/kmer_lr/seed{seed}.log",
     benchmark:
@@ -68,13 +68,13 @@ rule train_kmer_lr:
 
 rule train_splice_round_model:
     input:
-        train="results/baselines/splice_reconstruction/round{round}/dataset/train.tsv",
-        dev="results/baselines/splice_reconstruction/round{round}/dataset/dev.tsv",
-        test="results/baselines/splice_reconstruction/round{round}/dataset/test.tsv",
+        train=f"{paths.splice_round()}/dataset/train.tsv",
+        dev=f"{paths.splice_round()}/dataset/dev.tsv",
+        test=f"{paths.splice_round()}/dataset/test.tsv",
     output:
-        metrics="results/baselines/splice_reconstruction/round{round}/splicefinder/metrics.json",
-        predictions="results/baselines/splice_reconstruction/round{round}/splicefinder/predictions.tsv",
-        model="results/baselines/splice_reconstruction/round{round}/splicefinder/model.pt",
+        metrics=f"{paths.splice_round()}/splicefinder/metrics.json",
+        predictions=f"{paths.splice_round()}/splicefinder/predictions.tsv",
+        model=f"{paths.splice_round()}/splicefinder/model.pt",
     log:
         "logs/baselines/splice_reconstruction/round{round}_splicefinder.log",
     benchmark:
@@ -101,10 +101,10 @@ rule scan_splice_hard_negatives:
         previous=get_previous_hard_negatives,
         fasta=GENOME_FA,
         fai=f"{GENOME_FA}.fai",
-        gtf=f"resources/annotation/{GENOME}.gtf",
+        gtf=paths.annotation_gtf(GENOME),
         canonical=CANONICAL,
     output:
-        bed="results/baselines/splice_reconstruction/round{round}/hard_negatives.bed",
+        bed=f"{paths.splice_round()}/hard_negatives.bed",
     log:
         "logs/baselines/splice_reconstruction/round{round}_scan.log",
     benchmark:
@@ -131,14 +131,14 @@ rule build_splice_round_dataset:
     input:
         fasta=GENOME_FA,
         fai=f"{GENOME_FA}.fai",
-        gtf=f"resources/annotation/{GENOME}.gtf",
+        gtf=paths.annotation_gtf(GENOME),
         canonical=CANONICAL,
-        hard_negatives="results/baselines/splice_reconstruction/round{round}/hard_negatives.bed",
+        hard_negatives=f"{paths.splice_round()}/hard_negatives.bed",
     output:
-        train="results/baselines/splice_reconstruction/round{round}/dataset/train.tsv",
-        dev="results/baselines/splice_reconstruction/round{round}/dataset/dev.tsv",
-        test="results/baselines/splice_reconstruction/round{round}/dataset/test.tsv",
-        summary="results/baselines/splice_reconstruction/round{round}/dataset/summary.json",
+        train=f"{paths.splice_round()}/dataset/train.tsv",
+        dev=f"{paths.splice_round()}/dataset/dev.tsv",
+        test=f"{paths.splice_round()}/dataset/test.tsv",
+        summary=f"{paths.splice_round()}/dataset/summary.json",
     log:
         "logs/baselines/splice_reconstruction/round{round}_dataset.log",
     benchmark:
@@ -164,14 +164,14 @@ rule build_splice_rc_dataset:
     input:
         fasta=GENOME_FA,
         fai=f"{GENOME_FA}.fai",
-        gtf=f"resources/annotation/{GENOME}.gtf",
+        gtf=paths.annotation_gtf(GENOME),
         canonical=CANONICAL,
-        hard_negatives=SPLICE_RC_HARD_NEGATIVES,
+        hard_negatives=targets.splice_rc_hard_negatives(config),
     output:
-        train="results/datasets/splice_rc/train.tsv",
-        dev="results/datasets/splice_rc/dev.tsv",
-        test="results/datasets/splice_rc/test.tsv",
-        summary="results/datasets/splice_rc/summary.json",
+        train=paths.dataset_file("splice_rc", "train.tsv"),
+        dev=paths.dataset_file("splice_rc", "dev.tsv"),
+        test=paths.dataset_file("splice_rc", "test.tsv"),
+        summary=paths.dataset_file("splice_rc"),
     log:
         "logs/datasets/splice_rc.log",
     benchmark:
@@ -193,10 +193,10 @@ rule build_splice_rc_dataset:
 
 rule score_promscan_tss:
     input:
-        predictions="results/{kind}/promscan/{model}/seed{seed}/predictions.tsv",
-        tss=f"resources/promoters/{GENOME}.tss.bed",
+        predictions=f"{paths.run_dir(task='promscan')}/predictions.tsv",
+        tss=paths.tss_bed(GENOME),
     output:
-        json="results/{kind}/promscan/{model}/seed{seed}/tss_calls.json",
+        json=f"{paths.run_dir(task='promscan')}/tss_calls.json",
     log:
         "logs/{kind}/promscan/{model}/seed{seed}_tss_calls.log",
     benchmark:

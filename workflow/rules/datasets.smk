@@ -6,20 +6,20 @@ rule build_promoter_dataset:
     input:
         fasta=GENOME_FA,
         fai=f"{GENOME_FA}.fai",
-        tss=f"resources/promoters/{GENOME}.tss.bed",
-        tata=f"resources/promoters/{GENOME}.tata.txt",
+        tss=paths.tss_bed(GENOME),
+        tata=paths.tata_table(GENOME),
         canonical=CANONICAL,
     output:
-        train="results/datasets/{task}/train.tsv",
-        dev="results/datasets/{task}/dev.tsv",
-        test="results/datasets/{task}/test.tsv",
-        summary="results/datasets/{task}/summary.json",
+        train=paths.dataset_file(name="train.tsv"),
+        dev=paths.dataset_file(name="dev.tsv"),
+        test=paths.dataset_file(name="test.tsv"),
+        summary=paths.dataset_file(),
     log:
         "logs/datasets/{task}.log",
     benchmark:
         "benchmarks/datasets/{task}.tsv"
     wildcard_constraints:
-        task="prom(300|core)_(tata|notata|all)",
+        task=PROMOTER_TASK_PATTERN,
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -39,13 +39,13 @@ rule build_promscan_dataset:
     input:
         fasta=GENOME_FA,
         fai=f"{GENOME_FA}.fai",
-        tss=f"resources/promoters/{GENOME}.tss.bed",
+        tss=paths.tss_bed(GENOME),
         canonical=CANONICAL,
     output:
-        train="results/datasets/promscan/train.tsv",
-        dev="results/datasets/promscan/dev.tsv",
-        test="results/datasets/promscan/test.tsv",
-        summary="results/datasets/promscan/summary.json",
+        train=paths.dataset_file("promscan", "train.tsv"),
+        dev=paths.dataset_file("promscan", "dev.tsv"),
+        test=paths.dataset_file("promscan", "test.tsv"),
+        summary=paths.dataset_file("promscan"),
     log:
         "logs/datasets/promscan.log",
     benchmark:

@@ -3,16 +3,21 @@
 # Logic lives in dnabert.finetune, dnabert.datasets.custom and dnabert.metrics_table.
 # Checkpoints live in results/finetune/{task}/dnabert{k}/seed{seed}.work/ (not an output, so
 # Snakemake keeps it when the job fails); a rerun resumes there.
+# Run directories (dnabert.paths): results/finetune/{task}/{run}/seed{seed}, where run is
+# dnabert{k}, its from-scratch control dnabert{k}_scratch or a finetune.models name.
+FINETUNE_RUN = paths.finetune_run()
+SCRATCH_RUN = paths.finetune_run(run=paths.dnabert_run(scratch=True))
+HF_RUN = paths.finetune_run(run="{hf_model}")
 
 
 rule import_custom_task:
     input:
         unpack(get_custom_task_files),
     output:
-        train="results/datasets/{task}/train.tsv",
-        dev="results/datasets/{task}/dev.tsv",
-        test="results/datasets/{task}/test.tsv",
-        summary="results/datasets/{task}/summary.json",
+        train=paths.dataset_file(name="train.tsv"),
+        dev=paths.dataset_file(name="dev.tsv"),
+        test=paths.dataset_file(name="test.tsv"),
+        summary=paths.dataset_file(),
     log:
         "logs/datasets/{task}.log",
     benchmark:
@@ -33,10 +38,10 @@ rule import_custom_task:
 
 rule finetune_dnabert:
     input:
-        train="results/datasets/{task}/train.tsv",
-        dev="results/datasets/{task}/dev.tsv",
-        test="results/datasets/{task}/test.tsv",
-        summary="results/datasets/{task}/summary.json",
+        train=paths.dataset_file(name="train.tsv"),
+        dev=paths.dataset_file(name="dev.tsv"),
+        test=paths.dataset_file(name="test.tsv"),
+        summary=paths.dataset_file(),
         pretrained=get_pretrained_model,
     output:
         metrics=f"{FINETUNE_RUN}/metrics.json",
@@ -86,10 +91,10 @@ use rule finetune_dnabert as finetune_scratch with:
 rule finetune_hf_model:
     input:
         unpack(get_hf_model_files),
-        train="results/datasets/{task}/train.tsv",
-        dev="results/datasets/{task}/dev.tsv",
-        test="results/datasets/{task}/test.tsv",
-        summary="results/datasets/{task}/summary.json",
+        train=paths.dataset_file(name="train.tsv"),
+        dev=paths.dataset_file(name="dev.tsv"),
+        test=paths.dataset_file(name="test.tsv"),
+        summary=paths.dataset_file(),
     output:
         metrics=f"{HF_RUN}/metrics.json",
         predictions=f"{HF_RUN}/predictions.tsv",
@@ -119,9 +124,9 @@ rule collect_metrics:
     input:
         get_all_metrics,
     output:
-        table="results/report/metrics.tsv",
-        summary="results/report/metrics_summary.tsv",
-        wilcoxon="results/report/tf_wilcoxon.tsv",
+        table=paths.METRICS_TABLE,
+        summary=paths.report_file("metrics_summary.tsv"),
+        wilcoxon=paths.report_file("tf_wilcoxon.tsv"),
     log:
         "logs/report/collect_metrics.log",
     benchmark:

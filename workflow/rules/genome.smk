@@ -5,7 +5,7 @@ rule download_resource:
     input:
         get_local_sources,
     output:
-        "resources/{resource}",
+        f"{paths.RESOURCES}/{{resource}}",
     log:
         "logs/download/{resource}.log",
     benchmark:
@@ -26,11 +26,11 @@ rule download_resource:
 
 rule index_genome:
     input:
-        fasta="resources/genome/{genome}.fa",
+        fasta=paths.genome_fasta(),
     output:
-        fai="resources/genome/{genome}.fa.fai",
-        sizes="resources/genome/{genome}.chrom.sizes",
-        canonical="resources/genome/{genome}.canonical.txt",
+        fai=f"{paths.genome_fasta()}.fai",
+        sizes=paths.chrom_sizes(),
+        canonical=paths.canonical_chromosomes(),
     log:
         "logs/genome/index_{genome}.log",
     benchmark:
@@ -51,10 +51,10 @@ rule index_genome:
 
 rule check_chromosome_names:
     input:
-        sizes="resources/genome/{genome}.chrom.sizes",
-        others=get_names_check_inputs,
+        sizes=paths.chrom_sizes(),
+        others=targets.names_check_inputs(DOWNLOADS),
     output:
-        "results/qc/{genome}.chromosome_names.json",
+        paths.chromosome_names_check(),
     log:
         "logs/genome/check_names_{genome}.log",
     benchmark:
@@ -73,7 +73,7 @@ if "demo" in config:
 
     rule generate_demo_data:
         output:
-            demo_outputs(),
+            targets.demo_outputs(config),
         log:
             "logs/demo/generate_demo_data.log",
         benchmark:

@@ -6,12 +6,12 @@
 
 rule pretrain_mlm:
     input:
-        train_bin="results/pretrain/k{k}/train.bin",
-        train_idx="results/pretrain/k{k}/train.idx",
-        val_bin="results/pretrain/k{k}/val.bin",
-        val_idx="results/pretrain/k{k}/val.idx",
+        train_bin=f"{paths.corpus_dir()}/train.bin",
+        train_idx=f"{paths.corpus_dir()}/train.idx",
+        val_bin=f"{paths.corpus_dir()}/val.bin",
+        val_idx=f"{paths.corpus_dir()}/val.idx",
     output:
-        directory("results/models/dnabert{k}"),
+        directory(paths.model_dir()),
     log:
         "logs/pretrain/mlm_k{k}.log",
     benchmark:

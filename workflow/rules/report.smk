@@ -1,57 +1,58 @@
 # Report: the paper's figures from results/ (no retraining), DNABERT-viz (attention maps,
 # motifs from attention, in-silico mutagenesis) and a provenance table; everything the
 # Snakemake HTML report shows (snakemake --report report.html) is wrapped in report().
+VIZ_RUN = paths.viz_run()  # results/viz/{task}/dnabert{k}/seed{seed}
 
 
 rule plot_figures:
     input:
-        metrics="results/report/metrics.tsv",
-        predictions=get_curve_predictions,
-        models=get_pretrained_models,
-        gue_table=GROUP_TABLES["gue"],
+        metrics=paths.METRICS_TABLE,
+        predictions=targets.curve_predictions(config, CUSTOM_TASKS),
+        models=targets.pretrained_models(config),
+        gue_table=paths.GROUP_TABLES["gue"],
     output:
         tasks=report(
-            "results/report/figures/task_mcc.png",
+            paths.figure("task_mcc"),
             caption="../report/task_mcc.rst",
             category="Results table",
         ),
         prom300=report(
-            "results/report/figures/prom300_bars.png",
+            paths.figure("prom300_bars"),
             caption="../report/prom300_bars.rst",
             category="Promoters",
         ),
         promcore=report(
-            "results/report/figures/promcore_curves.png",
+            paths.figure("promcore_curves"),
             caption="../report/promcore_curves.rst",
             category="Promoters",
         ),
         promscan=report(
-            "results/report/figures/promscan_bars.png",
+            paths.figure("promscan_bars"),
             caption="../report/promscan_bars.rst",
             category="Promoters",
         ),
         tf=report(
-            "results/report/figures/tf_violins.png",
+            paths.figure("tf_violins"),
             caption="../report/tf_violins.rst",
             category="TF binding",
         ),
         splice=report(
-            "results/report/figures/splice_bars.png",
+            paths.figure("splice_bars"),
             caption="../report/splice_bars.rst",
             category="Splice sites",
         ),
         pretrain=report(
-            "results/report/figures/pretrain_curves.png",
+            paths.figure("pretrain_curves"),
             caption="../report/pretrain_curves.rst",
             category="Pretraining",
         ),
         table=report(
-            "results/report/figures/metrics.html",
+            paths.figure("metrics", "html"),
             caption="../report/metrics_table.rst",
             category="Results table",
         ),
-        pdfs=expand("results/report/figures/{name}.pdf", name=FIGURE_NAMES),
-        provenance=expand("results/report/figures/{name}.json", name=FIGURE_NAMES),
+        pdfs=expand(paths.figure(ext="pdf"), name=paths.FIGURE_NAMES),
+        provenance=expand(paths.figure(ext="json"), name=paths.FIGURE_NAMES),
     log:
         "logs/report/plot_figures.log",
     benchmark:
@@ -73,15 +74,15 @@ rule plot_figures:
 # of DNABERT against every other model over each family / suite group (dnabert.task_groups).
 rule tabulate_task_groups:
     input:
-        metrics="results/report/metrics.tsv",
+        metrics=paths.METRICS_TABLE,
     output:
         gue=report(
-            GROUP_TABLES["gue"],
+            paths.GROUP_TABLES["gue"],
             caption="../report/gue_table.rst",
             category="Results table",
         ),
         wilcoxon=report(
-            GROUP_TABLES["wilcoxon"],
+            paths.GROUP_TABLES["wilcoxon"],
             caption="../report/group_wilcoxon.rst",
             category="Results table",
         ),
@@ -103,36 +104,36 @@ rule tabulate_task_groups:
 
 rule viz_attention_motifs:
     input:
-        metrics="results/finetune/{task}/dnabert{k}/seed{seed}/metrics.json",
-        model_dir=get_finetuned_model_dir,
+        metrics=f"{paths.finetune_run()}/metrics.json",
+        model_dir=f"{paths.finetune_run()}/model",
         splits=expand(
-            "results/datasets/{{task}}/{split}.tsv",
+            paths.dataset_file("{{task}}", "{split}.tsv"),
             split=config["report"]["viz_splits"],
         ),
     output:
-        npz="results/viz/{task}/dnabert{k}/seed{seed}/attention.npz",
-        tsv="results/viz/{task}/dnabert{k}/seed{seed}/attention.tsv",
+        npz=f"{VIZ_RUN}/attention.npz",
+        tsv=f"{VIZ_RUN}/attention.tsv",
         heatmap=report(
-            "results/viz/{task}/dnabert{k}/seed{seed}/attention_heatmap.png",
+            f"{VIZ_RUN}/attention_heatmap.png",
             caption="../report/attention_heatmap.rst",
             category="DNABERT-viz",
             subcategory="{task}",
         ),
-        heatmap_pdf="results/viz/{task}/dnabert{k}/seed{seed}/attention_heatmap.pdf",
+        heatmap_pdf=f"{VIZ_RUN}/attention_heatmap.pdf",
         motifs=report(
-            "results/viz/{task}/dnabert{k}/seed{seed}/motifs.tsv",
+            f"{VIZ_RUN}/motifs.tsv",
             caption="../report/motifs.rst",
             category="DNABERT-viz",
             subcategory="{task}",
         ),
         logos=report(
-            "results/viz/{task}/dnabert{k}/seed{seed}/motif_logos.png",
+            f"{VIZ_RUN}/motif_logos.png",
             caption="../report/motif_logos.rst",
             category="DNABERT-viz",
             subcategory="{task}",
         ),
-        logos_pdf="results/viz/{task}/dnabert{k}/seed{seed}/motif_logos.pdf",
-        provenance="results/viz/{task}/dnabert{k}/seed{seed}/viz.json",
+        logos_pdf=f"{VIZ_RUN}/motif_logos.pdf",
+        provenance=f"{VIZ_RUN}/viz.json",
     log:
         "logs/report/viz_{task}_dnabert{k}_seed{seed}.log",
     benchmark:
@@ -154,19 +155,19 @@ rule viz_attention_motifs:
 
 rule ism:
     input:
-        metrics="results/finetune/{task}/dnabert{k}/seed{seed}/metrics.json",
-        model_dir=get_finetuned_model_dir,
-        test="results/datasets/{task}/test.tsv",
+        metrics=f"{paths.finetune_run()}/metrics.json",
+        model_dir=f"{paths.finetune_run()}/model",
+        test=paths.dataset_file(name="test.tsv"),
     output:
-        tsv="results/viz/{task}/dnabert{k}/seed{seed}/ism.tsv",
+        tsv=f"{VIZ_RUN}/ism.tsv",
         heatmap=report(
-            "results/viz/{task}/dnabert{k}/seed{seed}/ism_heatmap.png",
+            f"{VIZ_RUN}/ism_heatmap.png",
             caption="../report/ism_heatmap.rst",
             category="DNABERT-viz",
             subcategory="{task}",
         ),
-        heatmap_pdf="results/viz/{task}/dnabert{k}/seed{seed}/ism_heatmap.pdf",
-        provenance="results/viz/{task}/dnabert{k}/seed{seed}/ism.json",
+        heatmap_pdf=f"{VIZ_RUN}/ism_heatmap.pdf",
+        provenance=f"{VIZ_RUN}/ism.json",
     log:
         "logs/report/ism_{task}_dnabert{k}_seed{seed}.log",
     benchmark:
@@ -188,12 +189,12 @@ rule ism:
 
 rule summarise_provenance:
     input:
-        figures=expand("results/report/figures/{name}.json", name=FIGURE_NAMES),
+        figures=expand(paths.figure(ext="json"), name=paths.FIGURE_NAMES),
         viz=get_viz_provenance,
-        variants=get_variant_summaries,
+        variants=targets.variant_files(config, "summary.json"),
     output:
         report(
-            "results/report/provenance.html",
+            paths.report_file("provenance.html"),
             caption="../report/provenance.rst",
             category="Reproducibility",
         ),

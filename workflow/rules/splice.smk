@@ -8,14 +8,14 @@ rule build_splice_dataset:
     input:
         fasta=GENOME_FA,
         fai=f"{GENOME_FA}.fai",
-        gtf=f"resources/annotation/{GENOME}.gtf",
+        gtf=paths.annotation_gtf(GENOME),
         canonical=CANONICAL,
-        hard_negatives=get_splice_hard_negatives,
+        hard_negatives=targets.splice_hard_negatives(config),
     output:
-        train="results/datasets/splice/train.tsv",
-        dev="results/datasets/splice/dev.tsv",
-        test="results/datasets/splice/test.tsv",
-        summary="results/datasets/splice/summary.json",
+        train=paths.dataset_file("splice", "train.tsv"),
+        dev=paths.dataset_file("splice", "dev.tsv"),
+        test=paths.dataset_file("splice", "test.tsv"),
+        summary=paths.dataset_file("splice"),
     log:
         "logs/datasets/splice.log",
     benchmark:

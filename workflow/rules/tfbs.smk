@@ -12,7 +12,7 @@
 
 rule download_tf_index:
     output:
-        "resources/peaks/{index}",
+        paths.tf_index(),
     log:
         "logs/download/peaks_{index}.log",
     benchmark:
@@ -35,9 +35,9 @@ checkpoint select_tf_experiments:
     input:
         unpack(get_tf_selection_inputs),
     output:
-        table=TF_TABLE,
-        skipped="results/datasets/tf_experiments.skipped.tsv",
-        summary="results/datasets/tf_experiments.json",
+        table=paths.TF_TABLE,
+        skipped=paths.TF_SKIPPED,
+        summary=paths.TF_SELECTION_SUMMARY,
     log:
         "logs/datasets/select_tf_experiments.log",
     benchmark:
@@ -50,22 +50,22 @@ checkpoint select_tf_experiments:
         runtime=10,
     params:
         tf=canonical(config["tf"]),
-        source_urls=get_tf_index_urls(),
+        source_urls=canonical(targets.tf_index_urls(config)),
     script:
         "../scripts/select_tf_experiments.py"
 
 
 rule download_peaks:
     input:
-        table=TF_TABLE,
+        table=paths.TF_TABLE,
     output:
-        "resources/peaks/{experiment}.narrowPeak.gz",
+        paths.peak_file(),
     log:
         "logs/download/peaks_{experiment}.log",
     benchmark:
         "benchmarks/download/peaks_{experiment}.tsv"
     wildcard_constraints:
-        experiment="[A-Za-z0-9_.-]+",
+        experiment=FAMILIES["tf"].member_pattern,  # tf_{experiment} (dnabert.tasks)
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -78,23 +78,23 @@ rule download_peaks:
 
 rule build_tf_dataset:
     input:
-        peaks="resources/peaks/{experiment}.narrowPeak.gz",
-        table=TF_TABLE,
+        peaks=paths.peak_file(),
+        table=paths.TF_TABLE,
         fasta=GENOME_FA,
         fai=f"{GENOME_FA}.fai",
         canonical=CANONICAL,
-        blacklist=get_tf_blacklist,
+        blacklist=targets.tf_blacklist(config, GENOME),
     output:
-        train="results/datasets/tf_{experiment}/train.tsv",
-        dev="results/datasets/tf_{experiment}/dev.tsv",
-        test="results/datasets/tf_{experiment}/test.tsv",
-        summary="results/datasets/tf_{experiment}/summary.json",
+        train=paths.dataset_file("tf_{experiment}", "train.tsv"),
+        dev=paths.dataset_file("tf_{experiment}", "dev.tsv"),
+        test=paths.dataset_file("tf_{experiment}", "test.tsv"),
+        summary=paths.dataset_file("tf_{experiment}"),
     log:
         "logs/datasets/tf_{experiment}.log",
     benchmark:
         "benchmarks/datasets/tf_{experiment}.tsv"
     wildcard_constraints:
-        experiment="[A-Za-z0-9_.-]+",
+        experiment=FAMILIES["tf"].member_pattern,  # tf_{experiment} (dnabert.tasks)
     conda:
         "../../envs/genome.yaml"
     threads: 1

@@ -7,11 +7,11 @@ rule build_pretrain_corpus:
         fai=f"{GENOME_FA}.fai",
         canonical=CANONICAL,
     output:
-        train_bin="results/pretrain/k{k}/train.bin",
-        train_idx="results/pretrain/k{k}/train.idx",
-        val_bin="results/pretrain/k{k}/val.bin",
-        val_idx="results/pretrain/k{k}/val.idx",
-        summary="results/pretrain/k{k}/summary.json",
+        train_bin=f"{paths.corpus_dir()}/train.bin",
+        train_idx=f"{paths.corpus_dir()}/train.idx",
+        val_bin=f"{paths.corpus_dir()}/val.bin",
+        val_idx=f"{paths.corpus_dir()}/val.idx",
+        summary=f"{paths.corpus_dir()}/summary.json",
     log:
         "logs/pretrain/corpus_k{k}.log",
     benchmark:

@@ -3,6 +3,9 @@
 # summary.json (counts by kind and skip reason) and a report figure. Only when configured.
 
 
+VARIANT_RUN = paths.variant_run()
+
+
 if "variants" in config:
 
     rule score_variants:
@@ -10,25 +13,25 @@ if "variants" in config:
             vcf=VARIANTS_VCF,
             fasta=GENOME_FA,
             fai=f"{GENOME_FA}.fai",
-            metrics="results/finetune/{task}/dnabert{k}/seed{seed}/metrics.json",
-            model_dir=get_finetuned_model_dir,
-            test="results/datasets/{task}/test.tsv",
+            metrics=f"{paths.finetune_run()}/metrics.json",
+            model_dir=f"{paths.finetune_run()}/model",
+            test=paths.dataset_file(name="test.tsv"),
         output:
             tsv=report(
-                "results/variants/{task}/dnabert{k}/seed{seed}/variants.tsv",
+                f"{VARIANT_RUN}/variants.tsv",
                 caption="../report/variants_table.rst",
                 category="Variant effects",
                 subcategory="{task}",
             ),
-            skipped="results/variants/{task}/dnabert{k}/seed{seed}/skipped.tsv",
-            summary="results/variants/{task}/dnabert{k}/seed{seed}/summary.json",
+            skipped=f"{VARIANT_RUN}/skipped.tsv",
+            summary=f"{VARIANT_RUN}/summary.json",
             figure=report(
-                "results/variants/{task}/dnabert{k}/seed{seed}/variant_effects.png",
+                f"{VARIANT_RUN}/variant_effects.png",
                 caption="../report/variant_effects.rst",
                 category="Variant effects",
                 subcategory="{task}",
             ),
-            figure_pdf="results/variants/{task}/dnabert{k}/seed{seed}/variant_effects.pdf",
+            figure_pdf=f"{VARIANT_RUN}/variant_effects.pdf",
         log:
             "logs/variants/{task}_dnabert{k}_seed{seed}.log",
         benchmark:

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import re
+from dnabert.tasks import family_of
 
 BASELINE_NAMES = ("deepromoter", "promid", "splicefinder", "deepbind", "kmer_lr")
 # The yardstick every task family gets besides its paper baseline: logistic regression on k-mer
 # frequencies (dnabert.baselines.kmer_lr); architecture-free, so it fits any length and classes.
 YARDSTICK = "kmer_lr"
 
-# Task families -> baselines (the paper's comparisons).
-_FAMILIES = (
-    (re.compile(r"^(prom300|promcore)_"), "deepromoter"),
-    (re.compile(r"^promscan$"), "promid"),
-    (re.compile(r"^splice(_rc)?$"), "splicefinder"),
-    (re.compile(r"^tf_"), "deepbind"),
-)
-
 
 def baselines_for_task(task: str, config: dict | None = None) -> list[str]:
     """The baselines compared on ``task``, restricted to ``baselines.enabled``.
 
-    prom300_*/promcore_* -> deepromoter; promscan -> promid; splice and splice_rc ->
-    splicefinder; tf_* -> deepbind; each of these families also gets kmer_lr. A custom task ->
+    A built-in task -> its family's baselines (:mod:`dnabert.tasks`: prom300_*/promcore_* ->
+    deepromoter; promscan -> promid; splice and splice_rc -> splicefinder; tf_* -> deepbind),
+    each followed by kmer_lr. A custom task ->
     ``custom_tasks[task]["baselines"]`` (validated configs default it to ``[kmer_lr]``; read
     defensively: a missing key means ``[kmer_lr]``, ``[]`` none). Unknown tasks get none.
     """
@@ -32,6 +25,7 @@ def baselines_for_task(task: str, config: dict | None = None) -> list[str]:
     if isinstance(custom, dict):
         names = list(custom.get("baselines", [YARDSTICK]) or [])
     else:
-        names = [name for pattern, name in _FAMILIES if pattern.match(task)]
-        names += [YARDSTICK] if names else []
+        family = family_of(task)
+        family = family if family and task != family.selector else None  # "tf": no task
+        names = [*family.baselines, YARDSTICK] if family and family.baselines else []
     return [name for name in names if name in enabled]

@@ -6,9 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-PROMOTER_TASKS = [
-    f"{kind}_{subset}" for kind in ("prom300", "promcore") for subset in ("tata", "notata", "all")
-]
+from dnabert.tasks import family_tasks
+
+PROMOTER_TASKS = family_tasks("prom300") + family_tasks("promcore")
 
 
 def _settings(args) -> tuple[dict, int, dict, dict | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dnabert import paths
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -12,8 +14,8 @@ def add_parser(sub) -> None:
             "write {name}.png/.pdf/.json for every figure and metrics.html into --out."
         ),
     )
-    p.add_argument("--results", default="results", help="results directory (default results)")
-    p.add_argument("--out", default="results/report/figures", help="output directory")
+    p.add_argument("--results", default=paths.RESULTS, help="results directory (default results)")
+    p.add_argument("--out", default=paths.figures_dir(), help="output directory")
     p.add_argument("--metrics", help="metrics table (default RESULTS/report/metrics.tsv)")
     p.add_argument("--config", help="YAML config recorded as provenance (report.dpi is used)")
     p.add_argument("--dpi", type=int, help="PNG resolution (default report.dpi or 150)")

@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from dnabert import paths
 from dnabert.config import config_or_defaults
 
 
@@ -45,7 +46,7 @@ def _build_tf(args) -> int:
     if args.name:
         record["experiment"] = args.name
     seed = args.seed if args.seed is not None else config["datasets"]["seed"]
-    out = args.out or f"results/datasets/tf_{record['experiment']}"
+    out = args.out or paths.dataset_dir(f"tf_{record['experiment']}")
     run_tf_task(
         args.peaks, args.fasta, out, experiment=record, canonical_txt=args.canonical,
         blacklist_bed=args.blacklist, tf_cfg=cfg, config=config, seed=seed,
@@ -80,7 +81,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--fasta", required=True, help="reference FASTA (pysam-indexable)")
     p.add_argument("--gtf", required=True, help="GENCODE/Ensembl GTF (plain or gzip)")
-    p.add_argument("--out", default="results/datasets/splice", help="output directory")
+    p.add_argument("--out", default=paths.dataset_dir("splice"), help="output directory")
     p.add_argument("--canonical", help="file of canonical chromosome names (default: all)")
     p.add_argument("--config", help="pipeline config YAML (datasets.splice, datasets.split)")
     p.add_argument(

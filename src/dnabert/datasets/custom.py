@@ -30,22 +30,12 @@ import pandas as pd
 
 from dnabert.datasets.common import COLUMNS, SPLITS, write_splits
 from dnabert.seq import clean_sequence
+from dnabert.tasks import is_builtin_task, reserved_names
 from dnabert.tokenizer import read_kmer_text
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("auto", "gue", "dnabert")
-BUILTIN_TASKS = (
-    "prom300_tata",
-    "prom300_notata",
-    "prom300_all",
-    "promcore_tata",
-    "promcore_notata",
-    "promcore_all",
-    "promscan",
-    "splice",
-    "tf",
-)
 
 
 # The one rule for a user's task name; workflow/schemas/config.schema.yaml's custom_tasks
@@ -66,13 +56,8 @@ def check_task_name(name: str, where: str = "custom task ") -> None:
     if is_builtin_task(name):
         raise ValueError(
             f"{where}{name}: the name is a built-in task name; choose another "
-            f"(reserved: {', '.join(BUILTIN_TASKS)}, tf_*)"
+            f"(reserved: {reserved_names()})"
         )
-
-
-def is_builtin_task(name: str) -> bool:
-    """True for the paper's task names and any ``tf_*`` (TF experiments)."""
-    return name in BUILTIN_TASKS or name.startswith("tf_")
 
 
 def check_custom_task_names(config: dict) -> None:

@@ -38,6 +38,7 @@ from dnabert.datasets.common import COLUMNS, write_task
 from dnabert.datasets.promoter_io import PromoterInputError, read_tata_names, read_tss
 from dnabert.datasets.windows import extract_windows, fasta_lengths, fetch_window
 from dnabert.genome import open_fasta
+from dnabert.tasks import family_of
 
 log = logging.getLogger(__name__)
 
@@ -341,14 +342,15 @@ def build_promoter_task(
 ) -> dict:
     """Build ``task`` (``prom300_{tata,notata,all}`` or ``promcore_{...}``) into ``out_dir``
     with :func:`dnabert.datasets.common.write_task`; returns the summary."""
-    m = re.fullmatch(r"(prom300|promcore)_(tata|notata|all)", task)
-    if not m:
+    family = family_of(task)
+    # the tasks of the families this function builds (dnabert.tasks: prom300, promcore)
+    if family is None or family.builder != f"{__name__}:build_promoter_task":
         raise ValueError(f"unknown promoter task {task!r}; expected prom300_* or promcore_*")
     p = {**schema_defaults("datasets", "promoters"), **(params or {})}
     frames, stats = build_promoter_frames(
         fasta, tss_path, tata_path, seed=seed, params=p, canonical=canonical
     )
-    kind, subset = m.groups()
+    kind, subset = task.split("_", 1)  # prom300 / promcore, tata / notata / all
     parts = [frames["tata"], frames["notata"]] if subset == "all" else [frames[subset]]
     df = pd.concat(parts, ignore_index=True)
     if kind == "promcore":
