@@ -28,7 +28,7 @@ rule train_baseline:
         "../../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=10000,  # PromID on hg38's promscan: 7.4 GB measured (benchmarks/README.md)
         runtime=480,
     params:
         train=get_baseline_params,
