@@ -131,7 +131,7 @@ def get_tf_index_source(wildcards):
     return canonical({"url": targets.tf_index_sources(config)[wildcards.index]})
 
 
-# --- targets of rule all: the TF parts apart, so that the rest of the DAG stays visible
+# --- targets of the final rule (all), the TF parts apart, so that the rest of the DAG stays visible
 # until the selection checkpoint has run ---
 
 
