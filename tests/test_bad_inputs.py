@@ -185,7 +185,10 @@ def _config(text: str) -> Callable[[World], list[str]]:
 
 ROWS = [
     # letters other than ACGTN in the genome: every dataset step and the corpus
-    Row("letter_promoters", _letter("promoters"), LETTER),
+    # the promoter build reads only its windows (a chromosome is not loaded for a few windows):
+    # a letter inside A_1's prom300 window (chr1:7751-8051)
+    Row("letter_promoters", lambda w: (w.with_letter("R", 7900), w.promoters())[1],
+        ["{root}/g.fa: record chr1: invalid letter 'R' at position 7900"]),
     Row("letter_promscan", _letter("promscan"), LETTER),
     Row("letter_splice", _letter("splice"), LETTER),
     Row("letter_tf", _letter("tf"), LETTER),
