@@ -163,6 +163,14 @@ def load_kmer_lr(run_dir: str | os.PathLike) -> dict:
         return {name: z[name] for name in z.files}
 
 
+def _read_capped(path: Path, limit: int | None, seed: int) -> pd.DataFrame:
+    """``sequence`` and ``label`` of at most ``limit`` rows of a split, only those read (a
+    genome-wide promscan train split is ~5 GB of TSV): the rows of
+    ``DataFrame.sample(limit, random_state=seed)``, in file order."""
+    rows = sample_rows(count_split_rows(path), limit, seed, how="pandas")
+    return read_task_split(path, rows=rows, columns=["sequence", "label"])
+
+
 def fit_kmer_lr(
     train: pd.DataFrame,
     dev: pd.DataFrame,
@@ -255,19 +263,8 @@ def run_kmer_lr(
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     task = task or task_dir.name
     p = kmer_params({"baselines": {NAME: params or {}}})
-    # train and dev: only the capped subsets are read (a genome-wide promscan train split is
-    # ~5 GB of TSV); the same rows as DataFrame.sample(limit, random_state=seed)
-    train, dev = (
-        read_task_split(
-            path,
-            rows=sample_rows(count_split_rows(path), limit, seed, how="pandas"),
-            columns=["sequence", "label"],
-        )
-        for path, limit in (
-            (task_dir / "train.tsv", p["max_train_examples"]),
-            (task_dir / "dev.tsv", p["eval_max_examples"]),
-        )
-    )
+    train = _read_capped(task_dir / "train.tsv", p["max_train_examples"], seed)
+    dev = _read_capped(task_dir / "dev.tsv", p["eval_max_examples"], seed)
     if train.empty:
         raise ValueError(f"{task_dir / 'train.tsv'}: the training split is empty")
     t0 = time.perf_counter()

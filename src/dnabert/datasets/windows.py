@@ -110,11 +110,15 @@ def _fetch_each(
     fa: pysam.FastaFile, chrom: str, starts: np.ndarray, ends: np.ndarray, minus: np.ndarray
 ) -> list[str]:
     """Windows of one record fetched one at a time (record coordinates, already in bounds)."""
-    out = []
-    for s, e, m in zip(starts.tolist(), ends.tolist(), minus.tolist(), strict=True):
-        w = np.frombuffer(fetch_window(fa, chrom, s, e).encode("ascii"), np.uint8)
-        out.append((_COMP[w[::-1]] if m else w).tobytes().decode("ascii"))
-    return out
+    return [
+        _oriented(np.frombuffer(fetch_window(fa, chrom, s, e).encode("ascii"), np.uint8), m)
+        for s, e, m in zip(starts.tolist(), ends.tolist(), minus.tolist(), strict=True)
+    ]
+
+
+def _oriented(window: np.ndarray, minus: bool) -> str:
+    """One window's text, reverse-complemented when ``minus``."""
+    return (_COMP[window[::-1]] if minus else window).tobytes().decode("ascii")
 
 
 def _cut(seq: np.ndarray, starts: np.ndarray, ends: np.ndarray, minus: np.ndarray) -> list[str]:
@@ -129,11 +133,10 @@ def _cut(seq: np.ndarray, starts: np.ndarray, ends: np.ndarray, minus: np.ndarra
             text = block.tobytes().decode("ascii")
             out.extend(text[i * width : (i + 1) * width] for i in range(len(block)))
         return out
-    out = []
-    for s, e, m in zip(starts.tolist(), ends.tolist(), minus.tolist(), strict=True):
-        w = seq[s:e]
-        out.append((_COMP[w[::-1]] if m else w).tobytes().decode("ascii"))
-    return out
+    return [
+        _oriented(seq[s:e], m)
+        for s, e, m in zip(starts.tolist(), ends.tolist(), minus.tolist(), strict=True)
+    ]
 
 
 def extract_windows(
