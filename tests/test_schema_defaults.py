@@ -67,12 +67,14 @@ def test_schema_defaults_are_fresh_copies():
 
 
 def test_packaged_schema_is_the_workflow_schema(repo):
-    """The package's schema (package data) and workflow/schemas/ are one file, byte for byte."""
+    """The package's schema (package data) is the one file; workflow/schemas/ holds a relative
+    symlink to it (git stores the link, so every checkout has it)."""
     packaged = repo / "src" / "dnabert" / "schemas" / "config.schema.yaml"
-    assert packaged.resolve() == SCHEMA_PATH
-    assert (
-        packaged.read_bytes() == (repo / "workflow" / "schemas" / "config.schema.yaml").read_bytes()
-    )
+    assert packaged.resolve() == SCHEMA_PATH and not packaged.is_symlink()
+    link = repo / "workflow" / "schemas" / "config.schema.yaml"
+    assert link.is_symlink()
+    assert os.readlink(link) == "../../src/dnabert/schemas/config.schema.yaml"
+    assert link.resolve() == SCHEMA_PATH
 
 
 @pytest.mark.slow
