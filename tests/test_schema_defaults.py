@@ -106,6 +106,8 @@ def test_corpus_defaults_are_the_schemas():
     )
     assert {key: getattr(args, key) for key in CORPUS} == CORPUS
     assert args.canonical_pattern == CANONICAL_PATTERN
+    tokenize = build_parser().parse_args(["tokenize", "--k", "6"])
+    assert tokenize.max_length == schema_defaults("tokenize", "max_length") == 512
 
 
 def test_encode_selection_defaults_are_the_schemas():
