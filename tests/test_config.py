@@ -73,16 +73,30 @@ def test_shipped_configs_validate(repo, name):
     assert cfg["genome"]["name"] in {"hg38", "demo", "hg19"}
 
 
+def _resolve(node, schema):
+    """``node``'s properties, those of the ``$defs`` block its ``$ref`` names first, each
+    property's keywords updated by the node's own (a use narrows or adds to the shared block)."""
+    ref = node.get("$ref", "")
+    if not ref.startswith("#/$defs/"):
+        return node.get("properties", {})
+    shared = schema["$defs"][ref.removeprefix("#/$defs/")]
+    merged = {name: dict(sub) for name, sub in _resolve(shared, schema).items()}
+    for name, sub in node.get("properties", {}).items():
+        merged[name] = {**merged.get(name, {}), **sub}
+    return merged
+
+
 def test_every_schema_field_has_description_and_default(repo):
     schema = yaml.safe_load((repo / "workflow/schemas/config.schema.yaml").read_text())
     missing = []
 
     def walk(node, path):
-        for name, sub in node.get("properties", {}).items():
+        for name, sub in _resolve(node, schema).items():
             here = f"{path}.{name}" if path else name
             if "description" not in sub:
                 missing.append(f"{here}: description")
-            required = name in node.get("required", [])
+            shared = schema["$defs"].get(node.get("$ref", "").removeprefix("#/$defs/"), {})
+            required = name in node.get("required", []) + shared.get("required", [])
             is_leaf = "properties" not in sub and "$ref" not in sub
             deprecated = sub.get("deprecated", False)  # no default: its presence is warned of
             if is_leaf and not required and not deprecated and "default" not in sub:
@@ -90,9 +104,118 @@ def test_every_schema_field_has_description_and_default(repo):
             walk(sub, here)
 
     walk(schema, "")
-    for definition in schema.get("$defs", {}).values():
-        walk(definition, "$defs")
+    for name, definition in schema.get("$defs", {}).items():
+        if name != "baseline_training":  # its uses give the defaults that differ
+            walk(definition, "$defs")
     assert not missing, missing
+
+
+def test_shared_blocks_are_used_with_one_default_per_key(repo):
+    """A key of a shared block has its default there or at each use, never both: both would
+    leave the filled-in value to the order the validator meets them. Every use refuses keys
+    neither declares (unevaluatedProperties, as additionalProperties elsewhere)."""
+    schema = yaml.safe_load((repo / "workflow/schemas/config.schema.yaml").read_text())
+    uses = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if str(node.get("$ref", "")).startswith("#/$defs/baseline_training"):
+                uses.append((path, node))
+            for key, value in node.items():
+                walk(value, f"{path}.{key}")
+
+    walk(schema["properties"], "")
+    assert sorted(path for path, _ in uses) == [
+        ".baselines.properties.deepbind",
+        ".baselines.properties.deepromoter",
+        ".baselines.properties.promid",
+        ".baselines.properties.splicefinder",
+    ]
+    shared = schema["$defs"]["baseline_training"]["properties"]
+    for path, node in uses:
+        assert node["unevaluatedProperties"] is False, path
+        for name, sub in node["properties"].items():
+            assert not ("default" in sub and "default" in shared.get(name, {})), (path, name)
+            if name not in shared:
+                assert "default" in sub, (path, name)
+        for name, sub in shared.items():
+            assert "default" in sub or "default" in node["properties"].get(name, {}), (path, name)
+
+
+# The schema's defaults of the four CNN baselines, written out (docs/baselines.md): they share
+# $defs/baseline_training by $ref and differ in max_steps, eval_every, patience, class_weights,
+# arch and their own keys.
+DEEPROMOTER = {
+    "lr": 1e-3, "max_steps": 3000, "batch_size": 64, "weight_decay": 0.0, "eval_every": 200,
+    "patience": 5, "select_metric": "mcc", "class_weights": None, "eval_batch_size": 256,
+    "eval_max_examples": None, "device": "auto", "arch": {},
+}  # fmt: skip
+BASELINE_DEFAULTS = {
+    "deepromoter": DEEPROMOTER,
+    "promid": {
+        **DEEPROMOTER, "max_steps": 5000, "eval_every": 500, "class_weights": "balanced",
+        "tss_threshold": 0.5, "tss_tolerance": 500,
+    },
+    "splicefinder": {
+        **DEEPROMOTER, "rounds": 1, "scan_step": 10, "threshold": 0.5, "max_hard_negatives": None,
+    },
+    "deepbind": {
+        **DEEPROMOTER, "max_steps": None, "epochs": 50, "eval_every": None, "patience": 10,
+        "arch": {"both_strands": True},
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("given", [None, {}, {"batch_size": 7}, {"patience": 0, "arch": {"a": 1}}])
+@pytest.mark.parametrize("baseline", sorted(BASELINE_DEFAULTS))
+def test_baseline_defaults_fill_through_the_shared_block(baseline, given):
+    """Defaults of the shared block ($ref) and of the use both fill a missing key; given keys
+    stay as given."""
+    baselines = {} if given is None else {baseline: dict(given)}
+    got = validate_config(_cfg(baselines=baselines))["baselines"][baseline]
+    assert got == {**BASELINE_DEFAULTS[baseline], **(given or {})}
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ({"promid": {"rounds": 1}}, "baselines.promid.rounds"),  # splicefinder's, not promid's
+        ({"deepromoter": {"epochs": 3}}, "baselines.deepromoter.epochs"),  # deepbind's
+        ({"deepbind": {"lr": 0.1, "tss_tolerance": 5}}, "baselines.deepbind.tss_tolerance"),
+        (
+            {"splicefinder": {"zz": 1, "aa": 2}},
+            "baselines.splicefinder.aa, baselines.splicefinder.zz",
+        ),
+    ],
+)
+def test_unknown_keys_of_a_baseline_are_rejected(section, key):
+    with pytest.raises(ConfigError, match=f"^my.yaml: unknown config key '{re.escape(key)}'$"):
+        validate_config(_cfg(baselines=section), source="my.yaml")
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "message"),
+    [
+        ({"deepromoter": {"max_steps": None}}, "deepromoter.max_steps", "None is not of type 'integer'"),
+        ({"splicefinder": {"eval_every": None}}, "splicefinder.eval_every", "None is not of type 'integer'"),
+        ({"promid": {"max_steps": 0}}, "promid.max_steps", "0 is less than the minimum of 1"),
+        ({"deepbind": {"max_steps": 0}}, "deepbind.max_steps", "0 is less than the minimum of 1"),
+        ({"promid": {"lr": 0}}, "promid.lr", "0 is less than or equal to the minimum of 0"),
+        ({"deepbind": {"class_weights": "x"}}, "deepbind.class_weights", "'x' is not one of"),
+        ({"splicefinder": {"arch": 3}}, "splicefinder.arch", "3 is not of type 'object'"),
+        ({"deepbind": {"epochs": 0}}, "deepbind.epochs", "0 is less than the minimum of 1"),
+    ],
+)  # fmt: skip
+def test_bad_baseline_values_are_rejected(section, key, message):
+    """The shared block's constraints hold at every use, and a use's narrower type too
+    (max_steps and eval_every may be null for deepbind alone)."""
+    with pytest.raises(ConfigError, match=re.escape(f"'baselines.{key}': {message}")):
+        validate_config(_cfg(baselines=section))
+
+
+def test_deepbind_alone_takes_null_budgets():
+    got = validate_config(_cfg(baselines={"deepbind": {"max_steps": None, "eval_every": None}}))
+    assert got["baselines"]["deepbind"]["max_steps"] is None
 
 
 def test_load_config_reports_bad_yaml(tmp_path):

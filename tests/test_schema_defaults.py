@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import subprocess
@@ -56,6 +57,85 @@ def test_no_module_level_default_dicts():
     assert not hasattr(promoters, "PROMOTER_DEFAULTS")
     assert not hasattr(promscan, "PROMSCAN_DEFAULTS")
     assert not hasattr(viz, "MOTIF_DEFAULTS")
+    assert not hasattr(promoters, "DEFAULT_CANONICAL")  # the schema's genome.canonical_pattern
+
+
+# Library and command-line defaults that mirror the schema (their docstrings say so), written out.
+CANONICAL_PATTERN = r"^(chr)?([0-9]+|X|Y)$"
+CORPUS = {
+    "n_policy": "split", "coverage": 5.0, "cut_passes": 1, "full_length_probability": 0.5,
+    "min_tokens": 5, "max_tokens": 510, "val_fraction": 0.01, "val_region_bp": 100_000, "seed": 42,
+}  # fmt: skip
+UCSC = "https://hgdownload.soe.ucsc.edu/goldenPath/hg19/encodeDCC/wgEncodeAwgTfbsUniform/"
+ENCODE = {
+    "assembly": "GRCh38",
+    "output_types": [
+        "conservative IDR thresholded peaks", "optimal IDR thresholded peaks",
+        "IDR thresholded peaks",
+    ],
+    "status": "released", "assay": ["TF ChIP-seq"], "allow_audit_error": False,
+    "task_name": "experiment", "max_experiments": None,
+}  # fmt: skip
+
+
+def _keyword_defaults(function) -> dict:
+    params = inspect.signature(function).parameters.values()
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+
+def test_canonical_pattern_defaults_are_the_schemas():
+    from dnabert import corpus, genome
+
+    assert schema_defaults("genome", "canonical_pattern") == CANONICAL_PATTERN
+    assert corpus.CANONICAL_PATTERN == CANONICAL_PATTERN
+    assert _keyword_defaults(genome.index_genome)["canonical_pattern"] == CANONICAL_PATTERN
+    assert _keyword_defaults(corpus.build_corpus)["canonical_pattern"] == CANONICAL_PATTERN
+
+
+def test_corpus_defaults_are_the_schemas():
+    """build_corpus's keyword defaults and `dnabert build-corpus`'s option defaults."""
+    from dnabert import corpus
+    from dnabert.cli import build_parser
+
+    schema = schema_defaults("pretrain", "corpus")
+    assert {key: schema[key] for key in CORPUS} == CORPUS
+    signature = _keyword_defaults(corpus.build_corpus)
+    assert {key: signature[key] for key in CORPUS} == CORPUS
+    args = build_parser().parse_args(
+        ["build-corpus", "--fasta", "g.fa", "--out-dir", "o", "--k", "6"]
+    )
+    assert {key: getattr(args, key) for key in CORPUS} == CORPUS
+    assert args.canonical_pattern == CANONICAL_PATTERN
+    tokenize = build_parser().parse_args(["tokenize", "--k", "6"])
+    assert tokenize.max_length == schema_defaults("tokenize", "max_length") == 512
+
+
+def test_encode_selection_defaults_are_the_schemas():
+    from dnabert.datasets import encode
+
+    schema = schema_defaults("tf")
+    assert {key: schema[key] for key in ENCODE} == ENCODE
+    signature = _keyword_defaults(encode.select_encode)
+    assert {key: signature[key] for key in ENCODE} == {
+        **ENCODE, "output_types": tuple(ENCODE["output_types"]), "assay": ("TF ChIP-seq",)
+    }  # fmt: skip
+    assert schema["ucsc_base_url"] == UCSC
+    assert _keyword_defaults(encode.read_ucsc_uniform)["base_url"] == UCSC
+
+
+def test_custom_task_yardstick_is_the_schemas():
+    """custom_tasks and suite entries read without 'baselines' get the schema's [kmer_lr]."""
+    from dnabert.baselines.registry import YARDSTICK, baselines_for_task
+    from dnabert.config import load_schema
+
+    entry = load_schema()["$defs"]["custom_task"]["properties"]["baselines"]
+    assert entry["default"] == [YARDSTICK] == ["kmer_lr"]
+    custom = {"custom_tasks": {"mine": {"train": "a", "dev": "b", "test": "c"}}}
+    assert baselines_for_task("mine", custom) == ["kmer_lr"]
+    assert schema_defaults("baselines", "enabled") == [
+        "deepromoter", "promid", "splicefinder", "deepbind", "kmer_lr"
+    ]  # fmt: skip
+    assert baselines_for_task("splice_rc") == ["splicefinder", "kmer_lr"]
 
 
 def test_schema_defaults_are_fresh_copies():
@@ -67,12 +147,14 @@ def test_schema_defaults_are_fresh_copies():
 
 
 def test_packaged_schema_is_the_workflow_schema(repo):
-    """The package's schema (package data) and workflow/schemas/ are one file, byte for byte."""
+    """The package's schema (package data) is the one file; workflow/schemas/ holds a relative
+    symlink to it (git stores the link, so every checkout has it)."""
     packaged = repo / "src" / "dnabert" / "schemas" / "config.schema.yaml"
-    assert packaged.resolve() == SCHEMA_PATH
-    assert (
-        packaged.read_bytes() == (repo / "workflow" / "schemas" / "config.schema.yaml").read_bytes()
-    )
+    assert packaged.resolve() == SCHEMA_PATH and not packaged.is_symlink()
+    link = repo / "workflow" / "schemas" / "config.schema.yaml"
+    assert link.is_symlink()
+    assert os.readlink(link) == "../../src/dnabert/schemas/config.schema.yaml"
+    assert link.resolve() == SCHEMA_PATH
 
 
 @pytest.mark.slow
@@ -116,3 +198,19 @@ def test_benchmark_scripts_are_found_from_a_checkout_working_directory(tmp_path,
     assert benchmark_script("bench_x.py", cwd=tmp_path) == tmp_path / "benchmarks" / "bench_x.py"
     with pytest.raises(FileNotFoundError, match="benchmarks/bench_missing.py"):
         benchmark_script("bench_missing.py", cwd=tmp_path)
+
+
+def test_a_split_config_without_keys_takes_the_schemas():
+    """assign_splits fills missing keys from datasets.split: random, 0.8/0.1/0.1."""
+    import numpy as np
+    import pandas as pd
+
+    from dnabert.datasets.common import assign_splits
+
+    df = pd.DataFrame({"label": [0, 1] * 100, "chrom": ["chr1"] * 200})
+    split = assign_splits(df, {}, seed=3)
+    assert {name: int((split == name).sum()) for name in ("train", "dev", "test")} == {
+        "train": 160, "dev": 20, "test": 20
+    }  # fmt: skip
+    given = {"method": "random", "fractions": [0.8, 0.1, 0.1]}
+    assert np.array_equal(split, assign_splits(df, given, seed=3))

@@ -23,8 +23,8 @@ from dnabert.tasks import configurable_task_pattern, family_of, is_known_task
 
 log = logging.getLogger(__name__)
 
-# Package data (installed with the package); workflow/schemas/config.schema.yaml is the same file
-# for readers of the workflow, kept byte-identical (tests/test_schema_defaults.py).
+# Package data (installed with the package); workflow/schemas/config.schema.yaml is a relative
+# symlink to it for readers of the workflow (tests/test_schema_defaults.py).
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
@@ -62,7 +62,29 @@ def load_schema(path: str | os.PathLike = SCHEMA_PATH) -> dict:
     return schema
 
 
-def _key_of(error: jsonschema.ValidationError) -> str:
+# The keywords that refuse keys the schema does not declare: 'unevaluatedProperties' where a
+# block takes keys from a shared one by '$ref' (baselines.deepromoter: $defs/baseline_training).
+_UNKNOWN_KEY = ("additionalProperties", "unevaluatedProperties")
+
+
+def _declared_keys(schema: dict, root: dict) -> set[str]:
+    """The property names ``schema`` declares, with those of the blocks its local ``$ref``
+    (``#/$defs/...``) and ``allOf`` entries name."""
+    names = set(schema.get("properties", {}))
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        names |= _declared_keys(target, root)
+    for sub in schema.get("allOf", []):
+        names |= _declared_keys(sub, root)
+    return names
+
+
+def _key_of(error: jsonschema.ValidationError, root: dict | None = None) -> str:
+    """The dotted config key ``error`` is about; for an unknown key, the unknown key(s) under it.
+    ``root``: the schema validated against, whose ``$defs`` a ``$ref`` names."""
     parts: list[str] = []
     for p in error.absolute_path:
         if isinstance(p, int):
@@ -70,8 +92,8 @@ def _key_of(error: jsonschema.ValidationError) -> str:
         else:
             parts.append(("." if parts else "") + str(p))
     key = "".join(parts) or "<top level>"
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+    if error.validator in _UNKNOWN_KEY:
+        extra = sorted(set(error.instance) - _declared_keys(error.schema, root or error.schema))
         prefix = "" if key == "<top level>" else key + "."
         return ", ".join(prefix + e for e in extra)
     return key
@@ -94,8 +116,8 @@ def validate_config(
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
-        if err.validator == "additionalProperties":
-            raise ConfigError(f"{source}: unknown config key '{_key_of(err)}'")
+        if err.validator in _UNKNOWN_KEY:
+            raise ConfigError(f"{source}: unknown config key '{_key_of(err, schema)}'")
         message = err.message
         if err.validator == "format" and err.validator_value == "regex":
             try:
@@ -234,9 +256,8 @@ def _check_task_overrides(config: dict[str, Any], source: str, schema: dict) -> 
     from dnabert.datasets.suites import expand_suites
 
     custom = set(config.get("custom_tasks") or {}) | set(expand_suites(config))
-    validator = _DefaultingValidator(
-        {"$defs": schema.get("$defs", {}), **schema["properties"]["finetune"]}
-    )
+    section_schema = {"$defs": schema.get("$defs", {}), **schema["properties"]["finetune"]}
+    validator = _DefaultingValidator(section_schema)
     for task in section["task_overrides"]:
         key = f"finetune.task_overrides.{task}"
         if not (is_known_task(task) or task in custom):
@@ -249,9 +270,10 @@ def _check_task_overrides(config: dict[str, Any], source: str, schema: dict) -> 
         errors = sorted(validator.iter_errors(merged), key=lambda e: e.path)
         if errors:
             err = errors[0]
-            if err.validator == "additionalProperties":
-                raise ConfigError(f"{source}: unknown config key '{key}.{_key_of(err)}'")
-            raise ConfigError(f"{source}: invalid value for '{key}.{_key_of(err)}': {err.message}")
+            where = _key_of(err, section_schema)
+            if err.validator in _UNKNOWN_KEY:
+                raise ConfigError(f"{source}: unknown config key '{key}.{where}'")
+            raise ConfigError(f"{source}: invalid value for '{key}.{where}': {err.message}")
 
 
 def default_config() -> dict[str, Any]:

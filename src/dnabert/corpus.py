@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 IDX_MAGIC = b"DNBTOKID"
 IDX_VERSION = 1
 _IDX_HEADER = struct.Struct("<8sIIQ")
+# The schema's genome.canonical_pattern, for library and command-line calls without a config
+# (tests/test_schema_defaults.py pins it equal).
 CANONICAL_PATTERN = r"^(chr)?([0-9]+|X|Y)$"
 SPLITS = ("train", "val")
 _GATHER_TOKENS = 1 << 23  # tokens gathered per write
@@ -274,7 +276,9 @@ def build_corpus(
     ``canonical_pattern``. ``coverage`` is the total bases sampled per available base (the
     ``cut_passes`` tilings count 1 each; random samples make up the rest, so
     ``coverage >= cut_passes``). ``config`` is stored in the summary as provenance.
-    ``progress=None`` shows a tqdm bar only on a terminal.
+    ``progress=None`` shows a tqdm bar only on a terminal. The keyword defaults are the schema's
+    ``pretrain.corpus`` defaults (pinned equal by tests/test_schema_defaults.py); the workflow
+    passes the config's.
     """
     from dnabert.genome import fetch_sequence, open_fasta  # pysam: only this step needs it
 

@@ -143,7 +143,8 @@ def index_genome(
     """Index ``fasta`` and write chrom sizes and the canonical list; return the canonical names.
 
     ``chromosomes`` (if non-empty) is the canonical list itself and every name must exist in the
-    FASTA; otherwise sequences whose names match ``canonical_pattern`` are canonical.
+    FASTA; otherwise sequences whose names match ``canonical_pattern`` (default: the schema's
+    ``genome.canonical_pattern``, pinned equal by tests/test_schema_defaults.py) are canonical.
     """
     fasta = Path(fasta)
     fai = Path(str(fasta) + ".fai")

@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 
 from dnabert.baselines.train_baseline import load_baseline, predict_probs
+from dnabert.config import schema_defaults
 from dnabert.datasets.splice import (
     LABELS,
     _merge,
@@ -204,22 +205,25 @@ def run_scan_round(
     canonical_txt: str | os.PathLike | None = None,
 ) -> dict:
     """One reconstruction round: load the SpliceFinder run in ``model_dir``, scan, add the sites
-    of the ``previous`` round's BED (rounds accumulate) and write ``out_bed``. Returns stats."""
+    of the ``previous`` round's BED (rounds accumulate) and write ``out_bed``. Returns stats.
+    Keys ``splice_cfg`` (``datasets.splice``) and ``recon_cfg`` (``baselines.splicefinder``)
+    lack take the schema's defaults."""
     from dnabert.datasets.splicetf_tasks import read_name_list
 
-    splice_cfg, recon_cfg = dict(splice_cfg or {}), dict(recon_cfg or {})
+    splice_cfg = {**schema_defaults("datasets", "splice"), **(splice_cfg or {})}
+    recon_cfg = {**schema_defaults("baselines", "splicefinder"), **(recon_cfg or {})}
     model = load_baseline(model_dir, device="cpu")
     bed, stats = scan_false_positives(
         model,
         fasta,
         gtf,
-        window=splice_cfg.get("window", 400),
-        step=recon_cfg.get("scan_step", 10),
-        threshold=recon_cfg.get("threshold", 0.5),
-        min_distance=splice_cfg.get("min_distance", 200),
-        transcript_types=splice_cfg.get("transcript_types", ["protein_coding"]),
+        window=splice_cfg["window"],
+        step=recon_cfg["scan_step"],
+        threshold=recon_cfg["threshold"],
+        min_distance=splice_cfg["min_distance"],
+        transcript_types=splice_cfg["transcript_types"],
         canonical=read_name_list(canonical_txt),
-        max_sites=recon_cfg.get("max_hard_negatives"),
+        max_sites=recon_cfg["max_hard_negatives"],
     )
     if previous:
         bed = union_sites([read_bed6(previous), bed])

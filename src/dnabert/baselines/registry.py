@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dnabert.config import schema_defaults
 from dnabert.tasks import family_of
 
 BASELINE_NAMES = ("deepromoter", "promid", "splicefinder", "deepbind", "kmer_lr")
@@ -17,10 +18,13 @@ def baselines_for_task(task: str, config: dict | None = None) -> list[str]:
     deepromoter; promscan -> promid; splice and splice_rc -> splicefinder; tf_* -> deepbind),
     each followed by kmer_lr. A custom task ->
     ``custom_tasks[task]["baselines"]`` (validated configs default it to ``[kmer_lr]``; read
-    defensively: a missing key means ``[kmer_lr]``, ``[]`` none). Unknown tasks get none.
+    defensively: a missing key means ``[kmer_lr]``, the schema's default, ``[]`` none). Unknown
+    tasks get none. A config without ``baselines.enabled`` enables the schema's default.
     """
     config = config or {}
-    enabled = (config.get("baselines") or {}).get("enabled", list(BASELINE_NAMES))
+    enabled = (config.get("baselines") or {}).get("enabled")
+    if enabled is None:
+        enabled = schema_defaults("baselines", "enabled")
     custom = (config.get("custom_tasks") or {}).get(task)
     if isinstance(custom, dict):
         names = list(custom.get("baselines", [YARDSTICK]) or [])

@@ -13,16 +13,12 @@ PROMOTER_TASKS = family_tasks("prom300") + family_tasks("promcore")
 
 def _settings(args) -> tuple[dict, int, dict, dict | None]:
     """(datasets config section, seed, split config, full config) from --config and overrides."""
-    config = None
-    datasets: dict = {}
-    if args.config:
-        from dnabert.config import load_config
+    from dnabert.config import load_config, schema_defaults
 
-        config = load_config(args.config)
-        datasets = config.get("datasets", {})
-    seed = args.seed if args.seed is not None else datasets.get("seed", 42)
-    split = datasets.get("split", {"method": "random", "fractions": [0.8, 0.1, 0.1]})
-    return datasets, seed, split, config
+    config = load_config(args.config) if args.config else None
+    datasets = config["datasets"] if config else schema_defaults("datasets")
+    seed = args.seed if args.seed is not None else datasets["seed"]
+    return datasets, seed, datasets["split"], config
 
 
 def _canonical(path: str | None) -> list[str] | None:

@@ -20,6 +20,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out-dir", required=True, help="output directory, e.g. results/pretrain/k6")
     p.add_argument("--k", type=int, required=True, choices=(3, 4, 5, 6))
     p.add_argument("--chromosomes", nargs="*", default=None, help="default: canonical ones")
+    # the defaults below are the schema's pretrain.corpus (tests/test_schema_defaults.py)
     p.add_argument("--canonical-pattern", default=CANONICAL_PATTERN)
     p.add_argument("--n-policy", choices=("split", "delete"), default="split")
     p.add_argument("--coverage", type=float, default=5.0)
@@ -39,7 +40,9 @@ def add_parser(sub) -> None:
     )
     t.add_argument("input", nargs="?", default="-", help="file, or - for stdin")
     t.add_argument("--k", type=int, required=True, choices=(3, 4, 5, 6))
-    t.add_argument("--max-length", type=int, default=512)
+    t.add_argument(
+        "--max-length", type=int, default=512, help="the schema's tokenize.max_length by default"
+    )
     t.add_argument("--long-policy", choices=("truncate", "chunk"), default="truncate")
     t.add_argument("--no-special", action="store_true", help="omit [CLS]/[SEP]; no truncation")
     t.set_defaults(func=run_tokenize)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dnabert.config import schema_defaults
 from dnabert.provenance import atomic_path, provenance
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ def assign_splits(
 ) -> np.ndarray:
     """Return an array (len(df),) of ``"train"``/``"dev"``/``"test"``, reproducible from ``seed``.
 
+    Keys ``split_cfg`` lacks take the schema's ``datasets.split`` defaults.
     ``method: random`` (default): stratified by label, each class permuted with
     ``numpy.random.default_rng(seed)`` and cut by ``fractions`` (default 0.8/0.1/0.1). With
     ``group_col``, whole groups are permuted and assigned in turn to train until it holds
@@ -178,11 +180,12 @@ def assign_splits(
     never straddle splits. ``method: chromosome``: rows on ``test_chromosomes`` go to test, on
     ``dev_chromosomes`` to dev, all others to train (a chromosome in both lists is an error).
     """
-    method = split_cfg.get("method", "random")
+    split_cfg = {**schema_defaults("datasets", "split"), **split_cfg}
+    method = split_cfg["method"]
     out = np.empty(len(df), dtype=object)
     if method == "chromosome":
-        dev = set(split_cfg.get("dev_chromosomes", []))
-        test = set(split_cfg.get("test_chromosomes", []))
+        dev = set(split_cfg["dev_chromosomes"])
+        test = set(split_cfg["test_chromosomes"])
         if dev & test:
             raise ValueError(f"chromosomes {sorted(dev & test)} are in both dev and test lists")
         chrom = df["chrom"].astype(str)
@@ -192,7 +195,7 @@ def assign_splits(
         return out
     if method != "random":
         raise ValueError(f"unknown split method {method!r}; expected random or chromosome")
-    fractions = list(split_cfg.get("fractions", [0.8, 0.1, 0.1]))
+    fractions = list(split_cfg["fractions"])
     if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-6 or min(fractions) < 0:
         raise ValueError(f"split fractions {fractions} must be 3 non-negative numbers summing to 1")
     rng = np.random.default_rng(seed)

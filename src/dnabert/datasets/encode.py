@@ -42,6 +42,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dnabert.assembly import normalize_assembly
+from dnabert.config import schema_defaults
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ SKIP_REASONS = (
     "another file preferred",  # a better-ranked file of the same experiment was chosen
     "over max_experiments",  # the experiment's chosen file, past tf.max_experiments
 )
+# The schema's tf.output_types and tf.ucsc_base_url, as the defaults of the library functions
+# select_encode and read_ucsc_uniform (tests/test_schema_defaults.py pins them equal); the
+# config path takes the schema's own (select_experiments_with_skipped).
 DEFAULT_OUTPUT_TYPES = (
     "conservative IDR thresholded peaks", "optimal IDR thresholded peaks", "IDR thresholded peaks",
 )  # fmt: skip
@@ -226,7 +230,8 @@ def select_encode(
     ``experiment`` names the task after the experiment accession, ``experiment_target`` after
     ``{accession}_{target}``. Raises ``ValueError`` for missing columns, a row without a file or
     experiment accession, a candidate without a download URL (each naming file and line), an
-    empty ``output_types`` or an unknown ``task_name``.
+    empty ``output_types`` or an unknown ``task_name``. The keyword defaults are the schema's
+    ``tf`` defaults (pinned equal by tests/test_schema_defaults.py).
     """
     metadata_tsv = Path(metadata_tsv)
     output_types, assay = list(output_types), list(assay)
@@ -333,9 +338,9 @@ def read_ucsc_uniform(
     Accepts UCSC's ``files.txt`` (``<name>.narrowPeak.gz<TAB>key=value; ...`` with ``cell``,
     ``antibody`` and optionally ``md5sum``; rows for other file kinds are skipped) or a two-column
     list ``TF_cell_..._wgEncodeEHxxxxxx<TAB><file stem>``. ``url = base_url + stem +
-    ".narrowPeak.gz"``; md5 from ``md5sum_txt`` (``<md5>  <file name>`` lines), else from
-    ``files.txt``. Raises ``ValueError`` naming the file and line for a malformed row or a
-    repeated stem.
+    ".narrowPeak.gz"`` (``base_url`` defaults to the schema's ``tf.ucsc_base_url``); md5 from
+    ``md5sum_txt`` (``<md5>  <file name>`` lines), else from ``files.txt``. Raises
+    ``ValueError`` naming the file and line for a malformed row or a repeated stem.
     """
     md5s = _read_md5sums(md5sum_txt)
     base = base_url if base_url.endswith("/") else base_url + "/"
@@ -413,38 +418,37 @@ def select_experiments_with_skipped(
 
     Returns ``(records, skipped)``; only source ``encode`` fills ``skipped`` (see
     :func:`select_encode`). ``ucsc_files``/``ucsc_md5`` are the local copies of
-    ``ucsc_files_url``/``ucsc_md5_url``. Raises ``ValueError`` for the replaced key
-    ``tf.output_type``, a missing ``tf.metadata`` or an unknown source.
+    ``ucsc_files_url``/``ucsc_md5_url``. Keys ``tf_cfg`` lacks take the schema's defaults.
+    Raises ``ValueError`` for the replaced key ``tf.output_type``, a missing ``tf.metadata`` or an
+    unknown source.
     """
-    source = tf_cfg.get("source", "encode")
-    max_n = tf_cfg.get("max_experiments")
+    cfg = {**schema_defaults("tf"), **tf_cfg}
+    source, max_n = cfg["source"], cfg["max_experiments"]
     if source == "encode":
-        if "output_type" in tf_cfg:
+        if "output_type" in cfg:  # a validated config refuses it; a library caller's may hold it
             raise ValueError(
                 "tf.output_type was replaced by tf.output_types, an ordered list such as "
-                f"{list(DEFAULT_OUTPUT_TYPES)}"
+                f"{schema_defaults('tf', 'output_types')}"
             )
-        if not tf_cfg.get("metadata"):
+        if not cfg["metadata"]:
             raise ValueError("tf.source is 'encode' but tf.metadata (metadata.tsv) is not set")
         return select_encode(
-            tf_cfg["metadata"],
-            assembly=tf_cfg.get("assembly", "GRCh38"),
-            output_types=tf_cfg.get("output_types", DEFAULT_OUTPUT_TYPES),
-            status=tf_cfg.get("status", "released"),
-            assay=tf_cfg.get("assay", ["TF ChIP-seq"]),
-            allow_audit_error=tf_cfg.get("allow_audit_error", False),
-            task_name=tf_cfg.get("task_name", "experiment"),
+            cfg["metadata"],
+            assembly=cfg["assembly"],
+            output_types=cfg["output_types"],
+            status=cfg["status"],
+            assay=cfg["assay"],
+            allow_audit_error=cfg["allow_audit_error"],
+            task_name=cfg["task_name"],
             max_experiments=max_n,
         )
     if source == "ucsc_uniform":
         if ucsc_files is None:
             raise ValueError("tf.source 'ucsc_uniform' needs the downloaded files.txt")
-        recs = read_ucsc_uniform(
-            ucsc_files, ucsc_md5, tf_cfg.get("ucsc_base_url", UCSC_BASE_URL), max_experiments=max_n
-        )
+        recs = read_ucsc_uniform(ucsc_files, ucsc_md5, cfg["ucsc_base_url"], max_experiments=max_n)
         return recs, []
     if source == "local":
-        recs = read_local_files(tf_cfg.get("files", []))
+        recs = read_local_files(cfg["files"])
         return (recs[:max_n] if max_n is not None else recs), []
     raise ValueError(f"unknown tf.source {source!r}; expected encode, ucsc_uniform or local")
 

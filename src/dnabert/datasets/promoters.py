@@ -45,13 +45,12 @@ log = logging.getLogger(__name__)
 UPSTREAM = 249  # bases before the TSS (paper: -249)
 DOWNSTREAM = 50  # bases after the TSS (paper: +50)
 CORE = (216, 286)  # promcore slice of prom300 (paper: -34..+35)
-DEFAULT_CANONICAL = r"^(chr)?([0-9]+|X|Y)$"
 
 
 def _is_canonical(chrom: str, canonical: Sequence[str] | None) -> bool:
     if canonical is not None:
         return chrom in set(canonical)
-    return re.match(DEFAULT_CANONICAL, chrom) is not None
+    return re.match(schema_defaults("genome", "canonical_pattern"), chrom) is not None
 
 
 def filter_tss(
@@ -66,7 +65,8 @@ def filter_tss(
     A TSS on a chromosome the FASTA lacks is dropped (counted ``dropped_unknown_chrom``) when the
     chromosome is not canonical, and is an error naming ``tss_path`` and the line when it is.
     A TSS outside its record (``tss >= length``) is dropped (``dropped_tss_off_genome``).
-    ``canonical=None`` means names matching ``^(chr)?([0-9]+|X|Y)$``.
+    ``canonical=None`` means names matching the schema's ``genome.canonical_pattern``
+    (``^(chr)?([0-9]+|X|Y)$``).
     """
     offsets = offsets or {}
     known = tss["chrom"].isin(list(lengths))

@@ -243,7 +243,8 @@ def _split_and_summarize(kept: np.ndarray, seq_id: np.ndarray, win: dict[str, np
     """Splits of the ``kept`` windows (:func:`assign_splits`, grouped by cluster for the random
     method) and the summary blocks :func:`dnabert.datasets.common.write_splits` would write,
     from the per-window arrays. Returns the summary and each split's rows (ascending)."""
-    group = "cluster" if split_cfg.get("method", "random") == "random" else None
+    method = split_cfg.get("method", schema_defaults("datasets", "split", "method"))
+    group = "cluster" if method == "random" else None
     # cluster names ranked: factorize(sort=True) orders the ranks as it would order the names
     rank = np.unique(tss["cluster"].to_numpy(dtype=str), return_inverse=True)[1]
     frame = pd.DataFrame({
