@@ -35,14 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dnabert.demo import (
-    LINE,
-    _target_name,
-    epd_bed,
-    epd_motifs,
-    experiment_metadata_rows,
-    metadata_tsv,
-)
+from dnabert.demo_encode import experiment_metadata_rows, metadata_tsv, target_name
+from dnabert.demo_files import LINE, epd_bed, epd_motifs
 from dnabert.provenance import atomic_path, code_version
 
 log = logging.getLogger(__name__)
@@ -408,7 +402,7 @@ def generate_scale(
             (tmp / rel).write_bytes(data)
             md5[rel] = hashlib.md5(data).hexdigest()
             peaks[rel] = n
-            e = {"accession": f"DEMOTF{i:02d}", "target": _target_name((i - 1) % 676)}
+            e = {"accession": f"DEMOTF{i:02d}", "target": target_name((i - 1) % 676)}
             meta += experiment_metadata_rows(e, i, rel, data, n_tf_experiments)
         small["metadata.tsv"] = metadata_tsv(meta)
         stats.update(
