@@ -131,14 +131,14 @@ def compared_models(df: pd.DataFrame, results: Path, figure: str) -> list[str]:
     ]
 
 
-def _registry_bar_figure(df, results, figure, metrics, title, config=None):
+def _registry_bar_figure(df, results, config, figure, title, metrics=("accuracy", "f1", "mcc")):
     """Bars of the built-in tasks drawn in ``figure`` and, when their families have a group,
     the users' tasks of that group (:func:`dnabert.tasks.figure_group`)."""
     family = figure_group(figure)
     return _bar_figure(
         df,
         figure_panels(figure),
-        metrics,
+        list(metrics),
         compared_models(df, results, figure),
         title,
         family=family,
@@ -148,30 +148,17 @@ def _registry_bar_figure(df, results, figure, metrics, title, config=None):
 
 def figure_prom300(df: pd.DataFrame, results: Path, config=None):
     """Fig. 2-style panel: prom300 accuracy/F1/MCC, DNABERT vs DeePromoter; TATA, non-TATA, all."""
-    return _registry_bar_figure(
-        df,
-        results,
-        "prom300_bars",
-        ["accuracy", "f1", "mcc"],
-        "Prom-300: DNABERT vs DeePromoter",
-        config=config,
-    )
+    title = "Prom-300: DNABERT vs DeePromoter"
+    return _registry_bar_figure(df, results, config, "prom300_bars", title)
 
 
 def figure_promscan(df: pd.DataFrame, results: Path, config=None):
     """Prom-scan F1 and MCC, DNABERT vs the PromID-style scanner."""
-    return _registry_bar_figure(
-        df, results, "promscan_bars", ["f1", "mcc"], "Prom-scan: DNABERT vs PromID-style", config
-    )
+    title = "Prom-scan: DNABERT vs PromID-style"
+    return _registry_bar_figure(df, results, config, "promscan_bars", title, ("f1", "mcc"))
 
 
 def figure_splice(df: pd.DataFrame, results: Path, config=None):
     """Splice accuracy/F1/MCC, DNABERT vs SpliceFinder, before and after reconstruction."""
-    return _registry_bar_figure(
-        df,
-        results,
-        "splice_bars",
-        ["accuracy", "f1", "mcc"],
-        "Splice sites: DNABERT vs SpliceFinder",
-        config=config,
-    )
+    title = "Splice sites: DNABERT vs SpliceFinder"
+    return _registry_bar_figure(df, results, config, "splice_bars", title)

@@ -51,22 +51,12 @@ def figure_promcore_curves(df: pd.DataFrame, results: Path, config=None):
             prec, rec, _ = skm.precision_recall_curve(y, p)
             colour = model_colour(model, i)
             ls = YARDSTICK_STYLE["linestyle"] if model in YARDSTICK_MODELS else "-"
-            roc_ax.plot(
-                fpr,
-                tpr,
-                color=colour,
-                lw=1.2,
-                ls=ls,
-                label=f"{label} {_pm(rows, 'auroc', 'AUROC')}",
-            )
-            pr_ax.plot(
-                rec,
-                prec,
-                color=colour,
-                lw=1.2,
-                ls=ls,
-                label=f"{label} {_pm(rows, 'auprc', 'AUPRC')}",
-            )
+            for ax, xs, ys, metric, metric_name in (
+                (roc_ax, fpr, tpr, "auroc", "AUROC"),
+                (pr_ax, rec, prec, "auprc", "AUPRC"),
+            ):
+                legend = f"{label} {_pm(rows, metric, metric_name)}"
+                ax.plot(xs, ys, color=colour, lw=1.2, ls=ls, label=legend)
             curves += 1
         if not curves:
             note(roc_ax, f"{name}: no predictions for '{task}'")

@@ -42,7 +42,7 @@ from dnabert.figure_data import (  # noqa: F401 -- re-exported: callers read the
 )
 from dnabert.figure_tf import figure_tf_violins, wilcoxon_tests  # noqa: F401 -- re-exported
 from dnabert.plotting import save_figure, style
-from dnabert.provenance import provenance, write_json
+from dnabert.provenance import stable_provenance, write_json
 from dnabert.report_html import write_metrics_html, write_provenance_html  # noqa: F401
 from dnabert.task_figures import figure_task_mcc
 from dnabert.task_groups import read_gue_table, task_family, task_groups
@@ -91,7 +91,7 @@ def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -
 
     rows = df[[shown(str(t)) for t in df["task"]]] if len(df) else df
     runs = sorted({f"{r.task}/{r.label}/seed{int(r.seed)}" for r in rows.itertuples()})
-    record = provenance(
+    record = stable_provenance(
         config,
         seed=None,
         figure=name,
@@ -105,7 +105,6 @@ def figure_provenance(name: str, df: pd.DataFrame, results: Path, config=None) -
         if name == "pretrain_curves"
         else [],
     )
-    record.pop("created", None)
     record["packages"]["matplotlib"] = metadata.version("matplotlib")
     record["packages"]["scipy"] = metadata.version("scipy")
     return record

@@ -177,26 +177,21 @@ def evaluate_mlm(model, sequences, collate_fn, batch_size: int, device) -> dict:
     }
 
 
+# ``pretrain.train`` keys that are TrainConfig fields of the same name
+_SAME_NAMED = (
+    "max_steps", "batch_size", "grad_accum", "lr", "warmup_steps", "decay_steps",
+    "weight_decay", "clip", "precision", "compile", "log_every", "eval_every", "ckpt_every",
+    "seed",
+)  # fmt: skip
+
+
 def train_config_from(train_cfg: dict, **overrides: Any) -> TrainConfig:
     """Map a ``pretrain.train`` block onto :class:`TrainConfig`."""
     c = {**schema_defaults("train"), **train_cfg, **overrides}
     return TrainConfig(
-        max_steps=c["max_steps"],
-        batch_size=c["batch_size"],
-        grad_accum=c["grad_accum"],
-        lr=c["lr"],
-        warmup_steps=c["warmup_steps"],
-        decay_steps=c["decay_steps"],
-        weight_decay=c["weight_decay"],
+        **{name: c[name] for name in _SAME_NAMED},
         betas=(c["adam_beta1"], c["adam_beta2"]),
         eps=c["adam_eps"],
-        clip=c["clip"],
-        precision=c["precision"],
-        compile=c["compile"],
-        log_every=c["log_every"],
-        eval_every=c["eval_every"],
-        ckpt_every=c["ckpt_every"],
-        seed=c["seed"],
         device=c.get("device", "auto"),
     )
 

@@ -51,7 +51,7 @@ import pandas as pd
 import pysam
 
 from dnabert.genome import GenomeError, chromosome_name_map
-from dnabert.provenance import atomic_path, provenance, write_json
+from dnabert.provenance import atomic_path, stable_provenance, write_json
 from dnabert.textio import is_gzip
 
 log = logging.getLogger(__name__)
@@ -431,7 +431,7 @@ def score_variants(
             out_dir / "variant_effects",
             dpi=dpi,
         )
-    record = provenance(
+    record = stable_provenance(
         config,
         seed,
         task=task,
@@ -457,7 +457,6 @@ def score_variants(
         by_group=group_summary(scored, group),
         **wfacts,
     )
-    record.pop("created", None)
     write_json(out_dir / "summary.json", record)
     log.info("%s: scored %d of %d alleles -> %s", task or vcf, len(scored), len(windows), out_dir)
     return record

@@ -32,7 +32,7 @@ from dnabert.datasets.common import read_task_split
 from dnabert.ism import classifier_predictor, delta_matrix, ism
 from dnabert.motifs import Motif, find_motifs
 from dnabert.plotting import draw_logo, note, save_figure, style
-from dnabert.provenance import atomic_path, provenance, write_json
+from dnabert.provenance import atomic_path, stable_provenance, write_json
 from dnabert.seq import clean_sequence
 
 log = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ def run_viz(
             out_dir / "motif_logos",
             dpi=dpi,
         )
-    record = provenance(
+    record = stable_provenance(
         config,
         seed,
         task=task,
@@ -222,7 +222,6 @@ def run_viz(
         attention=attention,
         motif=params,
     )
-    record.pop("created", None)
     write_json(out_dir / "viz.json", record)
     log.info("%s: %d sequences, %d motifs -> %s", task, len(seqs), len(found), out_dir)
     return found
@@ -306,7 +305,7 @@ def run_ism(
             out_dir / "ism_heatmap",
             dpi=dpi,
         )
-    record = provenance(
+    record = stable_provenance(
         config,
         seed,
         task=task,
@@ -315,6 +314,5 @@ def run_ism(
         sequences={name: seq for name, seq in named},
         target_class=target_class,
     )
-    record.pop("created", None)
     write_json(out_dir / "ism.json", record)
     return full

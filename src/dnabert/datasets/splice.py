@@ -60,7 +60,7 @@ from tqdm import tqdm
 from dnabert.datasets.windows import fetch_window as fetch_plus_strand
 from dnabert.genome import open_fasta
 from dnabert.seq import reverse_complement
-from dnabert.textio import open_text
+from dnabert.textio import bed_lines, open_text
 
 log = logging.getLogger(__name__)
 
@@ -205,19 +205,16 @@ def read_sites_bed(path: str | Path) -> pd.DataFrame:
     file and line.
     """
     rows = []
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            f = line.rstrip("\n").split("\t")
-            try:
-                start, end = int(f[1]), int(f[2])
-            except (IndexError, ValueError):
-                raise ValueError(f"{path}:{lineno}: expected BED chrom<TAB>start<TAB>end") from None
-            strand = f[5] if len(f) > 5 else "+"
-            if start < 0 or end <= start or strand not in ("+", "-"):
-                raise ValueError(f"{path}:{lineno}: expected 0 <= start < end and strand +/-")
-            rows.append((f[0], (start + end) // 2, strand))
+    for lineno, line in bed_lines(path):
+        f = line.rstrip("\n").split("\t")
+        try:
+            start, end = int(f[1]), int(f[2])
+        except (IndexError, ValueError):
+            raise ValueError(f"{path}:{lineno}: expected BED chrom<TAB>start<TAB>end") from None
+        strand = f[5] if len(f) > 5 else "+"
+        if start < 0 or end <= start or strand not in ("+", "-"):
+            raise ValueError(f"{path}:{lineno}: expected 0 <= start < end and strand +/-")
+        rows.append((f[0], (start + end) // 2, strand))
     return pd.DataFrame(rows, columns=["chrom", "pos", "strand"])
 
 
