@@ -22,6 +22,9 @@ its writers for EPD's BED8 / ``#Name`` motif table and ENCODE's portal ``metadat
 Counts scale with ``fraction``; gene, exon and peak sizes do not. Generation streams: the FASTA is
 produced chromosome by chromosome in 6 Mbp chunks (memory stays ~0.3 GB at any fraction), and
 the GTF chromosome by chromosome. Same arguments, same bytes. Coordinates are 0-based half-open.
+
+It stays one module (about 400 lines): one streaming generator whose parts share one random
+stream; the file formats are :mod:`dnabert.demo_files`' and :mod:`dnabert.demo_encode`'s.
 """
 
 from __future__ import annotations

@@ -63,20 +63,17 @@ def figure_promcore_curves(df: pd.DataFrame, results: Path, config=None):
             note(pr_ax, f"{name}: no predictions for '{task}'")
             continue
         roc_ax.plot([0, 1], [0, 1], color="#999999", lw=0.6, ls="--")
-        roc_ax.set(
-            title=f"Prom-core {name}: ROC",
-            xlabel="false positive rate",
-            ylabel="true positive rate",
-            xlim=(0, 1),
-            ylim=(0, 1.01),
-        )
-        pr_ax.set(
-            title=f"Prom-core {name}: precision-recall",
-            xlabel="recall",
-            ylabel="precision",
-            xlim=(0, 1),
-            ylim=(0, 1.01),
-        )
+        for ax, kind, xlabel, ylabel in (
+            (roc_ax, "ROC", "false positive rate", "true positive rate"),
+            (pr_ax, "precision-recall", "recall", "precision"),
+        ):
+            ax.set(
+                title=f"Prom-core {name}: {kind}",
+                xlabel=xlabel,
+                ylabel=ylabel,
+                xlim=(0, 1),
+                ylim=(0, 1.01),
+            )
         roc_ax.legend(loc="lower right")
         pr_ax.legend(loc="lower left")
     fig.tight_layout()
@@ -122,30 +119,15 @@ def figure_pretrain(df: pd.DataFrame, results: Path, config=None):
     for i, (k, d) in enumerate(models):
         train_log, eval_log = read_training_logs(d)
         colour = model_colour("", i) if i else model_colour("dnabert")
-        if train_log is not None and "loss" in train_log:
-            loss_ax.plot(
-                train_log["step"], train_log["loss"], color=colour, lw=1, label=f"k={k} train"
-            )
-        if eval_log is not None and "loss" in eval_log:
-            loss_ax.plot(
-                eval_log["step"],
-                eval_log["loss"],
-                color=colour,
-                lw=1,
-                ls="--",
-                marker="o",
-                ms=3,
-                label=f"k={k} val",
-            )
         for log_df, ls, kind in ((train_log, "-", "train"), (eval_log, "--", "val")):
-            if log_df is not None and "mlm_acc" in log_df:
-                acc_ax.plot(
-                    log_df["step"],
-                    log_df["mlm_acc"],
-                    color=colour,
-                    lw=1,
-                    ls=ls,
-                    label=f"k={k} {kind}",
+            for ax, column in ((loss_ax, "loss"), (acc_ax, "mlm_acc")):
+                if log_df is None or column not in log_df:
+                    continue
+                # validation loss has few points: a marker on each
+                marker = {"marker": "o", "ms": 3} if (kind, column) == ("val", "loss") else {}
+                label = f"k={k} {kind}"
+                ax.plot(
+                    log_df["step"], log_df[column], color=colour, lw=1, ls=ls, label=label, **marker
                 )
         if train_log is not None and "tokens_per_s" in train_log:
             tput[k] = float(

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from dnabert.config import default_config
+from dnabert.config import schema_defaults
 from dnabert.mlm_probe import kmer_counts, reference_accuracies
 from dnabert.procguard import trainer_lock, watch_parent
 from dnabert.provenance import atomic_path, provenance, write_json
@@ -34,11 +34,6 @@ from dnabert.tokenizer import check_model_k, vocab_size
 from dnabert.train import TrainConfig, dist_env, model_flops_per_token, train
 
 log = logging.getLogger(__name__)
-
-
-def schema_defaults(block: str) -> dict:
-    """Defaults of ``pretrain.<block>`` (``model`` or ``train``) from the config schema."""
-    return default_config()["pretrain"][block]
 
 
 @functools.cache
@@ -84,7 +79,7 @@ def build_mlm_model(k: int, model_cfg: dict | None = None):
     from transformers import BertConfig
 
     model_class = masked_lm_class()
-    cfg = {**schema_defaults("model"), **(model_cfg or {})}
+    cfg = {**schema_defaults("pretrain", "model"), **(model_cfg or {})}
     expected = vocab_size(k)
     if cfg["init_from"]:
         path = Path(cfg["init_from"])
@@ -187,7 +182,7 @@ _SAME_NAMED = (
 
 def train_config_from(train_cfg: dict, **overrides: Any) -> TrainConfig:
     """Map a ``pretrain.train`` block onto :class:`TrainConfig`."""
-    c = {**schema_defaults("train"), **train_cfg, **overrides}
+    c = {**schema_defaults("pretrain", "train"), **train_cfg, **overrides}
     return TrainConfig(
         **{name: c[name] for name in _SAME_NAMED},
         betas=(c["adam_beta1"], c["adam_beta2"]),
@@ -231,8 +226,8 @@ def _pretrain(corpus_dir, out_dir, k, model_cfg, train_cfg, config, work_dir) ->
     from dnabert.masking import KmerSpanMaskCollator, LengthBucketSampler, LengthCurriculum
     from dnabert.tokenizer import DNATokenizer
 
-    model_cfg = {**schema_defaults("model"), **(model_cfg or {})}
-    tcfg_dict = {**schema_defaults("train"), **(train_cfg or {})}
+    model_cfg = {**schema_defaults("pretrain", "model"), **(model_cfg or {})}
+    tcfg_dict = {**schema_defaults("pretrain", "train"), **(train_cfg or {})}
     cfg = train_config_from(tcfg_dict)
     env = dist_env()
 
