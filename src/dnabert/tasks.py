@@ -99,7 +99,7 @@ def unregister(name: str) -> None:
 
 # The paper's tasks (Ji et al. 2021, sections 2.3-2.5) and their baselines.
 def _promoter_family(name: str, figure: str) -> TaskFamily:
-    """A promoter family: ``{name}_tata``, ``{name}_notata``, ``{name}_all`` (Section 2.3)."""
+    """A promoter family: ``{name}_tata``, ``{name}_notata``, ``{name}_all``."""
     return TaskFamily(
         name,
         "dnabert.datasets.promoters:build_promoter_task",
@@ -121,29 +121,25 @@ register(
         figure="promscan_bars",
     )
 )
-register(
-    TaskFamily(
-        "splice",
+
+
+def _splice_family(name: str, *, derived: bool = False) -> TaskFamily:
+    """A splice-site family: ``splice``, or ``splice_rc``, the set rebuilt with
+    SpliceFinder's hard negatives (derived: built by the baselines stage)."""
+    return TaskFamily(
+        name,
         "dnabert.datasets.splicetf_tasks:run_splice_task",
-        names=("splice",),
+        names=(name,),
         baselines=("splicefinder",),
         group="splice",
         figure="splice_bars",
         n_classes=3,
+        derived=derived,
     )
-)
-register(
-    TaskFamily(
-        "splice_rc",
-        "dnabert.datasets.splicetf_tasks:run_splice_task",
-        names=("splice_rc",),
-        baselines=("splicefinder",),
-        group="splice",
-        figure="splice_bars",
-        n_classes=3,
-        derived=True,
-    )
-)
+
+
+register(_splice_family("splice"))
+register(_splice_family("splice_rc", derived=True))
 register(
     TaskFamily(
         "tf",
