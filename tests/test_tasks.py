@@ -25,6 +25,37 @@ def test_the_paper_families_and_their_facts():
     assert tasks.family_of("mine") is None and tasks.family_of("prom300_x") is None
 
 
+def test_figures_ask_the_registry_for_their_panels_groups_and_baselines(tmp_path):
+    import pandas as pd
+
+    from dnabert.figure_bars import compared_models, figure_panels
+
+    assert tasks.figure_group("prom300_bars") == "promoter"
+    assert tasks.figure_group("splice_bars") == "splice"
+    assert tasks.figure_group("tf_violins") == "tf"
+    assert tasks.figure_group("promscan_bars") is None  # promscan joins no group
+    assert tasks.figure_group("task_mcc") is None  # no family is drawn there
+    assert tasks.builtin_group("tf_ENCFF1") == "tf"
+    assert tasks.builtin_group("tf") is None  # the selector is no task
+    assert tasks.builtin_group("promscan") is None and tasks.builtin_group("mine") is None
+    assert figure_panels("prom300_bars") == [
+        ("prom300_tata", "TATA"),
+        ("prom300_notata", "non-TATA"),
+        ("prom300_all", "all"),
+    ]
+    assert figure_panels("splice_bars") == [
+        ("splice", "before reconstruction"),
+        ("splice_rc", "after reconstruction"),
+    ]
+    no_runs = pd.DataFrame(columns=["task", "model"])
+    assert compared_models(no_runs, tmp_path, "splice_bars") == [
+        "dnabert",
+        "dnabert_scratch",
+        "splicefinder",
+        "kmer_lr",
+    ]
+
+
 def test_builders_resolve_to_functions():
     from dnabert.datasets.promoters import build_promoter_task
     from dnabert.datasets.splicetf_tasks import run_splice_task, run_tf_task

@@ -31,6 +31,9 @@ little-endian ``int64`` offsets (in tokens) into ``.bin``; sequence ``i`` is
 The build streams one chromosome at a time (memory: about 4 bytes per base of the longest
 chromosome, about 1.3 GB for hg38 chr1), is deterministic for a seed and independent of
 chromosome order, and writes all outputs atomically.
+
+It stays one module (about 400 lines): the writer and the reader (:class:`TokenCorpus`)
+share one file layout, which a split would state in two places.
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ downloads (genome FASTA, GENCODE-style GTF, EPDnew TSS BED + TATA list, ENCODE b
 ENCODE narrowPeak files + portal ``metadata.tsv``), so the demo runs the same download and
 processing rules via ``file:`` URLs. What was planted is recorded in ``truth.json``.
 
-``metadata.tsv`` is in the 2021+ portal layout (:data:`METADATA_COLUMNS`) and lists, per TF
-experiment ``DEMOTF0N``, the files a real ENCODE4 experiment has (rep1/rep2/pooled IDR sets,
-optimal and conservative sets, their bigBed twins, an archived analysis); only the conservative
-set ``DEMOFF0NJ`` exists (``tf/DEMOTF0N.bed.gz``). Decoys: an hg19 file, a revoked file, an
+``metadata.tsv`` is in the 2021+ portal layout (:data:`dnabert.demo_encode.METADATA_COLUMNS`)
+and lists, per TF experiment ``DEMOTF0N``, the files a real ENCODE4 experiment has (rep1/rep2/
+pooled IDR sets, optimal and conservative sets, their bigBed twins, an archived analysis); only
+the conservative set ``DEMOFF0NJ`` exists (``tf/DEMOTF0N.bed.gz``). Decoys: an hg19 file, a revoked file, an
 experiment with an ``Audit ERROR`` (``DEMOSR90``) and a DNase-seq experiment (``DEMOSR99``).
 
 Signals planted (all strand-aware, in this order, later ones winning where they touch):
@@ -33,20 +33,20 @@ motif-breaking SNVs in planted TF sites, neutral ones far from any peak or TSS, 
 per case a VCF reader must handle.
 
 Coordinates inside this module are 0-based half-open unless a name says ``1-based``.
+The files' formats are written by :mod:`dnabert.demo_files` (and :mod:`dnabert.demo_encode`
+for ``metadata.tsv``); the simulation's pieces are in :mod:`dnabert.demo_sim`.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
 import json
 import logging
-import string
 from pathlib import Path
 
 import numpy as np
 
+from dnabert.demo_encode import md5_hex, target_name
+from dnabert.demo_files import _render
 from dnabert.demo_sim import (
     TELOMERE,
     UNPLACED,
@@ -71,76 +71,7 @@ from dnabert.provenance import atomic_path, code_version
 
 log = logging.getLogger(__name__)
 
-LINE = 60
-_UPPER = np.frombuffer(b"ACGTN", dtype=np.uint8)
-_LOWER = np.frombuffer(b"acgtN", dtype=np.uint8)
 CPG_ISLAND_FRACTION = 0.9  # of non-TATA promoters
-
-
-# ----------------------------------------------------------------------------- writers
-def _gzip_bytes(data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=6) as gz:
-        gz.write(data)
-    return buf.getvalue()
-
-
-def _fasta_record(name: str, codes: np.ndarray, soft: np.ndarray) -> bytes:
-    letters = np.where(soft, _LOWER[codes], _UPPER[codes])
-    n_full = len(letters) // LINE
-    body = np.full((n_full, LINE + 1), ord("\n"), dtype=np.uint8)
-    body[:, :LINE] = letters[: n_full * LINE].reshape(n_full, LINE)
-    tail = letters[n_full * LINE :].tobytes()
-    return f">{name}\n".encode() + body.tobytes() + (tail + b"\n" if tail else b"")
-
-
-def _attrs(**kv) -> str:
-    return " ".join(f'{k} "{v}";' if isinstance(v, str) else f"{k} {v};" for k, v in kv.items())
-
-
-def _md5(data: bytes) -> str:
-    return hashlib.md5(data).hexdigest()
-
-
-# the ENCODE portal's metadata.tsv columns (2021+ layout), in the portal's order
-METADATA_COLUMNS = [
-    "File accession", "File format", "File type", "File format type", "Output type",
-    "File assembly", "Experiment accession", "Assay", "Donor(s)", "Biosample term id",
-    "Biosample term name", "Biosample type", "Biosample organism", "Biosample treatments",
-    "Biosample treatments amount", "Biosample treatments duration",
-    "Biosample genetic modifications methods", "Biosample genetic modifications categories",
-    "Biosample genetic modifications targets", "Biosample genetic modifications gene targets",
-    "Biosample genetic modifications site coordinates",
-    "Biosample genetic modifications zygosity", "Experiment target", "Library made from",
-    "Library depleted in", "Library extraction method", "Library lysis method",
-    "Library crosslinking method", "Library strand specific", "Experiment date released",
-    "Project", "RBNS protein concentration", "Library fragmentation method", "Library size range",
-    "Biological replicate(s)", "Technical replicate(s)", "Read length", "Mapped read length",
-    "Run type", "Paired end", "Paired with", "Index of", "Derived from", "Size", "Lab", "md5sum",
-    "dbxrefs", "File download URL", "Genome annotation", "Platform", "Controlled by",
-    "File Status", "s3_uri", "Azure URL", "File analysis title", "File analysis status",
-    "Audit WARNING", "Audit NOT_COMPLIANT", "Audit ERROR",
-]  # fmt: skip
-DEMO_ANALYSIS = "ENCODE4 v1.1.0 demo"  # real titles read like "ENCODE4 v1.1.0 GRCh38 V29"
-OLD_ANALYSIS = "ENCODE4 v1.0.0 demo"  # an older, archived analysis of the same experiments
-CONSERVATIVE = "conservative IDR thresholded peaks"
-# one ENCODE4 TF ChIP-seq experiment's narrowPeak files: (letter, output type, replicates,
-# analysis); each bed file has a bigBed twin (the next letter). "J" is the real peak file.
-EXPERIMENT_FILES = [
-    ("A", "IDR thresholded peaks", "1", DEMO_ANALYSIS),
-    ("C", "IDR thresholded peaks", "2", DEMO_ANALYSIS),
-    ("E", "IDR thresholded peaks", "1, 2", DEMO_ANALYSIS),  # pooled pseudoreplicates
-    ("G", "optimal IDR thresholded peaks", "1, 2", DEMO_ANALYSIS),
-    ("J", CONSERVATIVE, "1, 2", DEMO_ANALYSIS),
-    ("L", CONSERVATIVE, "1, 2", OLD_ANALYSIS),
-]
-BIGBED_TWIN = {"A": "B", "C": "D", "E": "F", "G": "H", "J": "K", "L": "M"}
-
-
-def _target_name(i: int) -> str:
-    letters = string.ascii_uppercase
-    tag = letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
-    return f"DEMO{tag}"
 
 
 # ----------------------------------------------------------------------------- main entry
@@ -288,7 +219,7 @@ def generate_demo(
         experiments.append(
             {
                 "accession": f"DEMOTF{i + 1:02d}",
-                "target": _target_name(i),
+                "target": target_name(i),
                 "motif": motif,
                 "peaks": peaks,
             }
@@ -382,7 +313,7 @@ def generate_demo(
         ],
     }  # fmt: skip
     files["truth.json"] = (json.dumps(truth, indent=2, sort_keys=True) + "\n").encode()
-    files["MD5SUMS"] = "".join(f"{_md5(files[n])}  {n}\n" for n in sorted(files)).encode()
+    files["MD5SUMS"] = "".join(f"{md5_hex(files[n])}  {n}\n" for n in sorted(files)).encode()
 
     outdir = Path(outdir)
     with atomic_path(outdir, is_dir=True) as tmp:
@@ -396,213 +327,3 @@ def generate_demo(
     out = {keys.get(n, Path(n).name.split(".")[0]): outdir / n for n in files}
     log.info("wrote %d files to %s: %d genes, %d TSSs", len(files), outdir, len(genes), len(tss))
     return out
-
-
-def _render(seqs, soft, genes, tss, blacklist, experiments) -> dict[str, bytes]:
-    """Serialise everything except truth.json and MD5SUMS; returns {relative name: bytes}."""
-    files = {}
-    fasta = b"".join(_fasta_record(c, seqs[c], soft[c]) for c in seqs)
-    files["genome.fa.gz"] = _gzip_bytes(fasta)
-
-    lines = []
-    tx_id = 0
-    for g in genes:
-        base = {"gene_id": f"{g['name']}.1"}
-        common = {"gene_type": g["type"], "gene_name": g["name"]}
-        row = [g["chrom"], "DEMO", "", "", "", ".", g["strand"], "."]
-        lines.append(
-            "\t".join(
-                row[:2]
-                + [
-                    "gene",
-                    str(g["start"] + 1),
-                    str(g["end"]),
-                    ".",
-                    g["strand"],
-                    ".",
-                    _attrs(**base, **common),
-                ]
-            )
-        )
-        for t in g["transcripts"]:
-            tx_id += 1
-            tattrs = (
-                base
-                | {"transcript_id": f"DT{tx_id:05d}.1"}
-                | common
-                | {"transcript_type": g["type"], "transcript_name": f"{g['name']}-{tx_id:05d}"}
-            )
-            lines.append(
-                "\t".join(
-                    row[:2]
-                    + [
-                        "transcript",
-                        str(t[0][0] + 1),
-                        str(t[-1][1]),
-                        ".",
-                        g["strand"],
-                        ".",
-                        _attrs(**tattrs),
-                    ]
-                )
-            )
-            ordered = t if g["strand"] == "+" else t[::-1]
-            for n, (s, e) in enumerate(ordered, 1):
-                lines.append(
-                    "\t".join(
-                        row[:2]
-                        + [
-                            "exon",
-                            str(s + 1),
-                            str(e),
-                            ".",
-                            g["strand"],
-                            ".",
-                            _attrs(**tattrs, exon_number=n),
-                        ]
-                    )
-                )
-    files["annotation.gtf.gz"] = _gzip_bytes(("\n".join(lines) + "\n").encode())
-
-    files["epdnew_tss.bed"] = epd_bed(tss)
-    files["epdnew_tata.txt"] = epd_motifs(tss)
-    files["blacklist.bed"] = "".join(f"{c}\t{s}\t{e}\n" for c, s, e in blacklist).encode()
-
-    meta = []
-    for i, e in enumerate(experiments):
-        name = f"tf/{e['accession']}.bed.gz"
-        text = "".join(
-            f"{p['chrom']}\t{p['start']}\t{p['end']}\t.\t{p['score']}\t.\t{p['signal']:.5f}\t"
-            f"{p['pvalue']:.5f}\t{p['qvalue']:.5f}\t{p['peak']}\n"
-            for p in e["peaks"]
-        )
-        files[name] = _gzip_bytes(text.encode())
-        meta += experiment_metadata_rows(e, i + 1, name, files[name], len(experiments))
-    files["metadata.tsv"] = metadata_tsv(meta)
-    return files
-
-
-def _by_name(record: dict) -> str:
-    return record["name"]
-
-
-def epd_bed(tss: list[dict]) -> bytes:
-    """EPDnew's BED: single-space delimited BED8 of 60 bp (-49..+10 on the TSS's strand), sorted.
-
-    ``tss``: records with ``chrom``, ``t`` (0-based TSS), ``strand``, ``name``.
-    """
-    bed = []
-    for r in tss:
-        t = r["t"]
-        if r["strand"] == "+":
-            s, e, ts, te = t - 49, t + 11, t, t + 11
-        else:
-            s, e, ts, te = t - 10, t + 50, t - 10, t + 1
-        bed.append((r["chrom"], s, e, r["name"], 900, r["strand"], ts, te))
-    bed.sort(key=lambda x: (x[0], x[1], x[3]))
-    return "".join(" ".join(map(str, b)) + "\n" for b in bed).encode()
-
-
-def epd_motifs(tss: list[dict]) -> bytes:
-    """EPD's ``promoter_motifs.txt``: TAB table, '#'-prefixed header, 0/1 flags (TATA-box only)."""
-    return (
-        "#Name\tTATA-box\tInr\tCCAAT-box\tGC-box\n"
-        + "".join(f"{r['name']}\t{int(r['tata'])}\t0\t0\t0\n" for r in sorted(tss, key=_by_name))
-    ).encode()
-
-
-def experiment_metadata_rows(e: dict, n: int, url: str, data: bytes, n_total: int) -> list[dict]:
-    """metadata.tsv rows of experiment number ``n`` (1-based) of ``n_total``: its files
-    (:func:`_experiment_rows`), plus the decoys: an experiment with an Audit ERROR after the first
-    and a DNase-seq experiment after the last."""
-    rows = _experiment_rows(e, n, url, data, last=n == n_total)
-    if n == 1:  # an experiment whose rows carry an Audit ERROR, on the first TF
-        audit = {"experiment": "DEMOSR90", "target": e["target"],
-                 "audit_error": "extremely low read depth"}  # fmt: skip
-        rows += [_meta_row(audit, "DEMOFF90J", CONSERVATIVE, "1, 2", DEMO_ANALYSIS),
-                 _meta_row(audit, "DEMOFF90K", CONSERVATIVE, "1, 2", DEMO_ANALYSIS,
-                           twin_of="DEMOFF90J")]  # fmt: skip
-    if n == n_total:
-        dnase = {"experiment": "DEMOSR99", "target": None, "assay": "DNase-seq"}
-        rows.append(_meta_row(dnase, "DEMODS01", "peaks", "1", DEMO_ANALYSIS))
-    return rows
-
-
-def metadata_tsv(rows: list[dict]) -> bytes:
-    """The portal's ``metadata.tsv`` (2021+ layout, :data:`METADATA_COLUMNS`) of ``rows``."""
-    return (
-        "\t".join(METADATA_COLUMNS)
-        + "\n"
-        + "".join("\t".join(r[k] for k in METADATA_COLUMNS) + "\n" for r in rows)
-    ).encode()
-
-
-def _experiment_rows(e, n: int, url: str, data: bytes, *, last: bool) -> list[dict[str, str]]:
-    """Metadata rows of demo TF experiment ``e`` (accession ``DEMOTF{n:02d}``), like an ENCODE4
-    TF ChIP-seq experiment's: EXPERIMENT_FILES and their bigBed twins. ``J`` (conservative IDR,
-    newest analysis) is the real peak file at ``url``; the rest are never downloaded (their md5s
-    and URLs are made up). The first experiment also has an hg19 file, the last a revoked one."""
-    exp = {"experiment": e["accession"], "target": e["target"]}
-    prefix = f"DEMOFF{n:02d}"
-    rows = []
-    for letter, output_type, reps, analysis in EXPERIMENT_FILES:
-        real = (url, data) if letter == "J" else None
-        archived = {"analysis_status": "archived"} if analysis == OLD_ANALYSIS else {}
-        rows.append(_meta_row(exp | archived, prefix + letter, output_type, reps, analysis, real))
-        rows.append(
-            _meta_row(exp | archived, prefix + BIGBED_TWIN[letter], output_type, reps, analysis,
-                      twin_of=prefix + letter)
-        )  # fmt: skip
-    if n == 1:
-        rows.append(
-            _meta_row(
-                exp | {"assembly": "hg19"}, prefix + "N", CONSERVATIVE, "1, 2", "ENCODE3 hg19"
-            )
-        )
-    if last:
-        rows.append(
-            _meta_row(
-                exp | {"status": "revoked"}, prefix + "R", CONSERVATIVE, "1, 2", DEMO_ANALYSIS
-            )
-        )
-    return rows
-
-
-def _meta_row(exp: dict, acc: str, output_type: str, reps: str, analysis: str,
-              real: tuple[str, bytes] | None = None, *, twin_of: str | None = None,
-              ) -> dict[str, str]:  # fmt: skip
-    """One metadata.tsv row (2021+ portal layout) for file ``acc`` of experiment ``exp``.
-
-    ``exp``: ``experiment`` accession and ``target`` (``None`` for no target), optionally
-    ``assay``, ``assembly``, ``status``, ``analysis_status``, ``audit_error``. ``real`` is the
-    (relative URL, bytes) of a file that exists; otherwise URL and md5 are made up from ``acc``.
-    ``twin_of`` makes it the bigBed twin of that bed file.
-    """
-    ext = "bigBed" if twin_of else "bed.gz"
-    url, data = real or (f"tf/{acc}.{ext}", acc.encode())
-    digest = _md5(acc.encode())
-    uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
-    techs = ", ".join(f"{r}_1" for r in reps.split(", "))
-    row = dict.fromkeys(METADATA_COLUMNS, "")
-    row |= {
-        "File accession": acc, "File format": ("bigBed" if twin_of else "bed") + " narrowPeak",
-        "File type": "bigBed" if twin_of else "bed", "File format type": "narrowPeak",
-        "Output type": output_type, "File assembly": exp.get("assembly", "demo"),
-        "Experiment accession": exp["experiment"], "Assay": exp.get("assay", "TF ChIP-seq"),
-        "Donor(s)": "/human-donors/DEMO/", "Biosample term id": "EFO:0000000",
-        "Biosample term name": "demo-cell", "Biosample type": "cell line",
-        "Biosample organism": "Homo sapiens",
-        "Experiment target": f"{exp['target']}-human" if exp["target"] else "",
-        "Library made from": "DNA", "Experiment date released": "2020-07-15",
-        "Project": "ENCODE", "Biological replicate(s)": reps, "Technical replicate(s)": techs,
-        "Derived from": f"/files/{twin_of}/, /files/demo.chrom.sizes/" if twin_of else "",
-        "Size": str(len(data) if real else 100_000 + int(digest[:4], 16)), "Lab": "ENCODE Processing Pipeline", "md5sum": _md5(data),
-        "File download URL": url, "File Status": exp.get("status", "released"),
-        "s3_uri": f"s3://encode-public/2020/07/15/{uuid}/{acc}.{ext}",
-        "Azure URL": f"https://datasetencode.blob.core.windows.net/dataset/2020/07/15/{uuid}/"
-                     f"{acc}.{ext}?sv=2019-10-10&si=prod&sr=c&sig=demo",
-        "File analysis title": analysis,
-        "File analysis status": exp.get("analysis_status", "released"),
-        "Audit ERROR": exp.get("audit_error", ""),
-    }  # fmt: skip
-    return row

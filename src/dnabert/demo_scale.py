@@ -22,6 +22,9 @@ its writers for EPD's BED8 / ``#Name`` motif table and ENCODE's portal ``metadat
 Counts scale with ``fraction``; gene, exon and peak sizes do not. Generation streams: the FASTA is
 produced chromosome by chromosome in 6 Mbp chunks (memory stays ~0.3 GB at any fraction), and
 the GTF chromosome by chromosome. Same arguments, same bytes. Coordinates are 0-based half-open.
+
+It stays one module (about 400 lines): one streaming generator whose parts share one random
+stream; the file formats are :mod:`dnabert.demo_files`' and :mod:`dnabert.demo_encode`'s.
 """
 
 from __future__ import annotations
@@ -35,14 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dnabert.demo import (
-    LINE,
-    _target_name,
-    epd_bed,
-    epd_motifs,
-    experiment_metadata_rows,
-    metadata_tsv,
-)
+from dnabert.demo_encode import experiment_metadata_rows, metadata_tsv, target_name
+from dnabert.demo_files import LINE, epd_bed, epd_motifs
 from dnabert.provenance import atomic_path, code_version
 
 log = logging.getLogger(__name__)
@@ -408,7 +405,7 @@ def generate_scale(
             (tmp / rel).write_bytes(data)
             md5[rel] = hashlib.md5(data).hexdigest()
             peaks[rel] = n
-            e = {"accession": f"DEMOTF{i:02d}", "target": _target_name((i - 1) % 676)}
+            e = {"accession": f"DEMOTF{i:02d}", "target": target_name((i - 1) % 676)}
             meta += experiment_metadata_rows(e, i, rel, data, n_tf_experiments)
         small["metadata.tsv"] = metadata_tsv(meta)
         stats.update(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pysam
 
 from dnabert.provenance import atomic_path
-from dnabert.textio import is_gzip, open_bytes, open_text
+from dnabert.textio import bed_lines, is_gzip, open_bytes
 
 
 class GenomeError(ValueError):
@@ -270,12 +270,9 @@ def read_chrom_names(path: str | os.PathLike) -> set[str]:
     accepted. Streams the file, so a GENCODE GTF (about 1.5 GB) costs seconds and little memory.
     """
     names: set[str] = set()
-    with open_text(path) as fh:
-        for line in fh:
-            if line.startswith(("#", "track", "browser")) or not line.strip():
-                continue
-            first = line.split("\t", 1)[0] if "\t" in line else line.split(None, 1)[0]
-            names.add(first.strip())
+    for _, line in bed_lines(path):
+        first = line.split("\t", 1)[0] if "\t" in line else line.split(None, 1)[0]
+        names.add(first.strip())
     return names
 
 

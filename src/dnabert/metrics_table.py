@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from dnabert.evaluate import METRIC_NAMES
+from dnabert.tasks import builtin_group
 
 KEYS = ["task", "model", "k", "seed"]
 WILCOXON_METRICS = ("accuracy", "f1")
@@ -110,7 +111,8 @@ def tf_wilcoxon(
     GUE's TF sets); see :func:`paired_wilcoxon` for the rows. No TF runs: an empty table.
     """
     extra = set(tasks)
-    tf = df[df["task"].str.startswith("tf_") | df["task"].isin(extra)]
+    builtin = df["task"].map(lambda task: builtin_group(str(task)) == "tf").astype(bool)
+    tf = df[builtin | df["task"].isin(extra)]
     return paired_wilcoxon(tf, metrics, unit="TF experiment")
 
 

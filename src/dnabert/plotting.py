@@ -87,6 +87,13 @@ def save_figure(fig, out_base: str | os.PathLike, dpi: int = 150) -> list[Path]:
     return paths
 
 
+def draw_and_save(out_base: str | os.PathLike, dpi: int, plot, *args, **kwargs) -> list[Path]:
+    """``plot(*args, **kwargs)`` drawn in the report's :func:`style`, saved with
+    :func:`save_figure` as ``{out_base}.png`` and ``.pdf``; returns the two paths."""
+    with style():
+        return save_figure(plot(*args, **kwargs), out_base, dpi=dpi)
+
+
 def note(ax, text: str) -> None:
     """Replace an axis by a centred note (a skipped panel says why instead of crashing)."""
     ax.set_axis_off()

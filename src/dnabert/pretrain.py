@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from dnabert.config import default_config
+from dnabert.config import schema_defaults
 from dnabert.mlm_probe import kmer_counts, reference_accuracies
 from dnabert.procguard import trainer_lock, watch_parent
 from dnabert.provenance import atomic_path, provenance, write_json
@@ -34,11 +34,6 @@ from dnabert.tokenizer import check_model_k, vocab_size
 from dnabert.train import TrainConfig, dist_env, model_flops_per_token, train
 
 log = logging.getLogger(__name__)
-
-
-def schema_defaults(block: str) -> dict:
-    """Defaults of ``pretrain.<block>`` (``model`` or ``train``) from the config schema."""
-    return default_config()["pretrain"][block]
 
 
 @functools.cache
@@ -84,7 +79,7 @@ def build_mlm_model(k: int, model_cfg: dict | None = None):
     from transformers import BertConfig
 
     model_class = masked_lm_class()
-    cfg = {**schema_defaults("model"), **(model_cfg or {})}
+    cfg = {**schema_defaults("pretrain", "model"), **(model_cfg or {})}
     expected = vocab_size(k)
     if cfg["init_from"]:
         path = Path(cfg["init_from"])
@@ -177,26 +172,21 @@ def evaluate_mlm(model, sequences, collate_fn, batch_size: int, device) -> dict:
     }
 
 
+# ``pretrain.train`` keys that are TrainConfig fields of the same name
+_SAME_NAMED = (
+    "max_steps", "batch_size", "grad_accum", "lr", "warmup_steps", "decay_steps",
+    "weight_decay", "clip", "precision", "compile", "log_every", "eval_every", "ckpt_every",
+    "seed",
+)  # fmt: skip
+
+
 def train_config_from(train_cfg: dict, **overrides: Any) -> TrainConfig:
     """Map a ``pretrain.train`` block onto :class:`TrainConfig`."""
-    c = {**schema_defaults("train"), **train_cfg, **overrides}
+    c = {**schema_defaults("pretrain", "train"), **train_cfg, **overrides}
     return TrainConfig(
-        max_steps=c["max_steps"],
-        batch_size=c["batch_size"],
-        grad_accum=c["grad_accum"],
-        lr=c["lr"],
-        warmup_steps=c["warmup_steps"],
-        decay_steps=c["decay_steps"],
-        weight_decay=c["weight_decay"],
+        **{name: c[name] for name in _SAME_NAMED},
         betas=(c["adam_beta1"], c["adam_beta2"]),
         eps=c["adam_eps"],
-        clip=c["clip"],
-        precision=c["precision"],
-        compile=c["compile"],
-        log_every=c["log_every"],
-        eval_every=c["eval_every"],
-        ckpt_every=c["ckpt_every"],
-        seed=c["seed"],
         device=c.get("device", "auto"),
     )
 
@@ -236,8 +226,8 @@ def _pretrain(corpus_dir, out_dir, k, model_cfg, train_cfg, config, work_dir) ->
     from dnabert.masking import KmerSpanMaskCollator, LengthBucketSampler, LengthCurriculum
     from dnabert.tokenizer import DNATokenizer
 
-    model_cfg = {**schema_defaults("model"), **(model_cfg or {})}
-    tcfg_dict = {**schema_defaults("train"), **(train_cfg or {})}
+    model_cfg = {**schema_defaults("pretrain", "model"), **(model_cfg or {})}
+    tcfg_dict = {**schema_defaults("pretrain", "train"), **(train_cfg or {})}
     cfg = train_config_from(tcfg_dict)
     env = dist_env()
 

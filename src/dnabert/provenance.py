@@ -27,27 +27,20 @@ from dnabert import __version__
 _PACKAGES = ("numpy", "pandas", "torch", "transformers", "pysam", "pybedtools", "scikit-learn")
 
 
+def _git(*args: str, cwd: Path) -> str:
+    """Stdout of ``git ARGS`` in ``cwd``, stripped (raises OSError / SubprocessError on failure)."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
+    ).stdout.strip()
+
+
 @functools.cache
 def code_version() -> str:
     """Return ``<package version>+g<commit>[.dirty]`` when run from a git checkout, else the version."""
     here = Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", str(here)],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        commit = _git("rev-parse", "--short=12", "HEAD", cwd=here)
+        dirty = _git("status", "--porcelain", "--untracked-files=no", "--", str(here), cwd=here)
     except (OSError, subprocess.SubprocessError):
         return __version__
     return f"{__version__}+g{commit}" + (".dirty" if dirty else "")
@@ -72,6 +65,14 @@ def provenance(config: Any = None, seed: int | None = None, **extra: Any) -> dic
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     record.update(extra)
+    return record
+
+
+def stable_provenance(config: Any = None, seed: int | None = None, **extra: Any) -> dict[str, Any]:
+    """:func:`provenance` without its ``created`` timestamp: the sidecar of an output that
+    regenerating from the same inputs must write byte for byte again (figures, viz)."""
+    record = provenance(config, seed, **extra)
+    record.pop("created", None)
     return record
 
 

@@ -42,7 +42,7 @@ def figure_task_mcc(df: pd.DataFrame, results, config=None):
     a small dot and the min-max range over seeds as a line. A note when there is no run."""
     import matplotlib.pyplot as plt
 
-    from dnabert.figures import _model_order
+    from dnabert.figure_data import _model_order
 
     if df.empty:
         fig, ax = plt.subplots(figsize=(6, 2))

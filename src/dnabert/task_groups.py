@@ -24,7 +24,7 @@ import pandas as pd
 from dnabert.datasets.suites import GROUP_TITLES, GUE_GROUPS, expand_suites
 from dnabert.metrics_table import _run_name, paired_wilcoxon
 from dnabert.tasks import FAMILIES as TASK_FAMILIES
-from dnabert.tasks import family_of
+from dnabert.tasks import builtin_group
 
 # the groups of the built-in families, in registry order: promoter, splice, tf
 FAMILIES = tuple(dict.fromkeys(f.group for f in TASK_FAMILIES.values() if f.group))
@@ -44,10 +44,7 @@ def task_groups(config: dict | None) -> dict[str, dict]:
 
 def task_family(task: str, groups: dict[str, dict] | None = None) -> str | None:
     """The group of a built-in task by its family (:mod:`dnabert.tasks`), else the one ``groups`` records (or None)."""
-    family = family_of(task)
-    if family is not None and family.group and task != family.selector:
-        return family.group
-    return ((groups or {}).get(task) or {}).get("family")
+    return builtin_group(task) or ((groups or {}).get(task) or {}).get("family")
 
 
 def wilcoxon_groups(tasks, groups: dict[str, dict] | None = None) -> dict[str, list[str]]:

@@ -98,26 +98,20 @@ def unregister(name: str) -> None:
 
 
 # The paper's tasks (Ji et al. 2021, sections 2.3-2.5) and their baselines.
-register(
-    TaskFamily(
-        "prom300",
+def _promoter_family(name: str, figure: str) -> TaskFamily:
+    """A promoter family: ``{name}_tata``, ``{name}_notata``, ``{name}_all``."""
+    return TaskFamily(
+        name,
         "dnabert.datasets.promoters:build_promoter_task",
-        names=("prom300_tata", "prom300_notata", "prom300_all"),
+        names=tuple(f"{name}_{subset}" for subset in ("tata", "notata", "all")),
         baselines=("deepromoter",),
         group="promoter",
-        figure="prom300_bars",
+        figure=figure,
     )
-)
-register(
-    TaskFamily(
-        "promcore",
-        "dnabert.datasets.promoters:build_promoter_task",
-        names=("promcore_tata", "promcore_notata", "promcore_all"),
-        baselines=("deepromoter",),
-        group="promoter",
-        figure="promcore_curves",
-    )
-)
+
+
+register(_promoter_family("prom300", "prom300_bars"))
+register(_promoter_family("promcore", "promcore_curves"))
 register(
     TaskFamily(
         "promscan",
@@ -127,29 +121,25 @@ register(
         figure="promscan_bars",
     )
 )
-register(
-    TaskFamily(
-        "splice",
+
+
+def _splice_family(name: str, *, derived: bool = False) -> TaskFamily:
+    """A splice-site family: ``splice``, or ``splice_rc``, the set rebuilt with
+    SpliceFinder's hard negatives (derived: built by the baselines stage)."""
+    return TaskFamily(
+        name,
         "dnabert.datasets.splicetf_tasks:run_splice_task",
-        names=("splice",),
+        names=(name,),
         baselines=("splicefinder",),
         group="splice",
         figure="splice_bars",
         n_classes=3,
+        derived=derived,
     )
-)
-register(
-    TaskFamily(
-        "splice_rc",
-        "dnabert.datasets.splicetf_tasks:run_splice_task",
-        names=("splice_rc",),
-        baselines=("splicefinder",),
-        group="splice",
-        figure="splice_bars",
-        n_classes=3,
-        derived=True,
-    )
-)
+
+
+register(_splice_family("splice"))
+register(_splice_family("splice_rc", derived=True))
 register(
     TaskFamily(
         "tf",
@@ -171,6 +161,15 @@ def family_of(task: str) -> TaskFamily | None:
     return None
 
 
+def builtin_group(task: str) -> str | None:
+    """The group (:attr:`TaskFamily.group`) of built-in task ``task``; None for a selector
+    (``tf``), a family without a group, or a name no family owns."""
+    family = family_of(task)
+    if family is not None and family.group and task != family.selector:
+        return family.group
+    return None
+
+
 def family_tasks(name: str) -> list[str]:
     """The fixed task names of family ``name`` (an open family has none)."""
     return list(FAMILIES[name].names)
@@ -179,6 +178,13 @@ def family_tasks(name: str) -> list[str]:
 def tasks_with_figure(figure: str) -> list[str]:
     """Fixed task names of the families drawn in report figure ``figure``."""
     return [t for f in FAMILIES.values() if f.figure == figure for t in f.names]
+
+
+def figure_group(figure: str) -> str | None:
+    """The group of the families drawn in report figure ``figure`` (None when they have none,
+    or when no family is drawn there)."""
+    groups = {f.group for f in FAMILIES.values() if f.figure == figure}
+    return groups.pop() if len(groups) == 1 else None
 
 
 def is_builtin_task(name: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from collections.abc import Iterator
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -83,6 +84,15 @@ class _Reader:
 def open_text(path: str | os.PathLike):
     """Open ``path`` for reading text, through gzip when it is compressed."""
     return _Reader(gzip.open(path, "rt") if is_gzip(path) else open(path), path)
+
+
+def bed_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
+    """``(1-based line number, line)`` of each data line of a BED-like file (plain or gzip):
+    blank lines and ``#``, ``track`` and ``browser`` lines are skipped; lines keep their end."""
+    with open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.strip() and not line.startswith(("#", "track", "browser")):
+                yield lineno, line
 
 
 def open_bytes(path: str | os.PathLike):

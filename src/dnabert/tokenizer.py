@@ -20,6 +20,9 @@ Long inputs (more than ``max_length - 2`` k-mers) follow a policy (config
 ``tokenize.long_policy``): ``truncate`` keeps the first ``max_length - 2`` k-mers; ``chunk``
 splits the k-mers into consecutive pieces, each wrapped in ``[CLS] ... [SEP]``
 (see :func:`add_special_tokens`).
+
+It stays one module (about 400 lines): the vocabulary, the encoder and the Hugging Face
+tokenizer class (a thin wrapper over the functions above it) share one k-mer id layout.
 """
 
 from __future__ import annotations

@@ -28,21 +28,24 @@ gives the micro-batches of an epoch; with W processes, each consecutive group of
 is split one per rank (an incomplete last group is dropped). The data position is (epoch, number
 of micro-batches consumed in the epoch), so a resumed run skips exactly the batches already used.
 Collation runs in the main process so that the masking generator's state can be checkpointed.
+
+The settings and schedule are in :mod:`dnabert.train_config`, the device, precision and DDP
+placement in :mod:`dnabert.train_env`, what a run keeps between its parts (RNG states, logs,
+stop flag, checkpoint pointer) in :mod:`dnabert.train_state`; their public names are
+importable from here too. The loop itself (:class:`_Trainer`, a little over 300 lines) stays in
+one module: its steps, checkpoints, evaluation and early stopping share one state.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import logging
 import math
 import os
 import random
-import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,317 +54,41 @@ import torch
 
 from dnabert.procguard import EXIT_PREEMPTED  # noqa: F401 -- re-exported: callers import it here
 from dnabert.provenance import atomic_path
+from dnabert.train_config import (  # noqa: F401 -- re-exported: callers import them here
+    TrainConfig,
+    configure_optimizer,
+    lr_at,
+    random_batches,
+)
+from dnabert.train_env import (  # noqa: F401 -- re-exported: callers import them here
+    PEAK_FLOPS,
+    DistEnv,
+    _seq_len,
+    autocast_context,
+    count_tokens,
+    dist_env,
+    model_flops_per_token,
+    peak_flops,
+    pick_device,
+    resolve_precision,
+    to_device,
+    unwrap,
+)
+from dnabert.train_state import (  # noqa: F401 -- re-exported: callers import them here
+    Preempted,
+    _Log,
+    _rng_state,
+    _set_rng_state,
+    _StopFlag,
+    latest_checkpoint,
+)
 
 log = logging.getLogger(__name__)
-
-
-# Peak dense tensor throughput (FLOP/s) for MFU, at the precision the loop uses on that GPU
-# (bf16, or fp16 where bf16 is unsupported). Matched as substrings of the CUDA device name.
-PEAK_FLOPS = {
-    "H200": 989e12,
-    "H100 PCIe": 756e12,
-    "H100": 989e12,  # SXM
-    "GH200": 989e12,
-    "A100": 312e12,
-    "A10G": 125e12,  # fp16/bf16 dense, tensor cores
-    "L40S": 362e12,
-    "L4": 121e12,
-    "V100": 125e12,  # fp16
-    "RTX 4090": 165e12,
-    "RTX 3090": 71e12,
-    "RTX 2080 Ti": 54e12,  # fp16 tensor cores (the paper's GPU)
-    "T4": 65e12,
-}
-
-
-class Preempted(Exception):  # noqa: N818 -- reads as "the run was preempted"
-    """Training stopped on SIGTERM/SIGUSR1 after writing a checkpoint; rerun to resume."""
-
-    def __init__(self, step: int, checkpoint: Path | None):
-        super().__init__(f"preempted at step {step}; checkpoint {checkpoint}; rerun to resume")
-        self.step = step
-        self.checkpoint = checkpoint
-
-
-@dataclass
-class TrainConfig:
-    """Hyper-parameters of the loop. ``batch_size`` is per process and micro-step: one optimizer
-    step sees ``batch_size * grad_accum * world_size`` examples."""
-
-    max_steps: int = 1000
-    batch_size: int = 32
-    grad_accum: int = 1
-    lr: float = 4e-4
-    warmup_steps: int | None = None  # when None, warmup_ratio * max_steps
-    warmup_ratio: float = 0.0
-    decay_steps: int | None = None  # when None, decay over all steps after the warmup
-    weight_decay: float = 0.01
-    betas: tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-6
-    clip: float = 1.0  # max gradient norm; 0 disables clipping
-    precision: str = "auto"  # auto | bf16 | fp16 | fp32
-    compile: bool = False
-    log_every: int = 10
-    eval_every: int = 0  # 0: evaluate only at the end
-    ckpt_every: int = 1000  # 0: checkpoint only at the end and on preemption
-    keep_checkpoints: int = 2
-    seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
-    # Model selection (fine-tuning): keep the weights with the best value of this eval metric
-    # (higher is better, e.g. "mcc" or "auroc") and restore them at the end; None keeps the last.
-    select_metric: str | None = None
-    patience: int = 0  # stop after this many evals without improvement; 0 never stops early
-
-    def __post_init__(self):
-        if self.precision not in ("auto", "bf16", "fp16", "fp32"):
-            raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {self.precision!r}")
-        for name in ("max_steps", "batch_size", "grad_accum", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        self.betas = tuple(self.betas)
-
-    @property
-    def warmup(self) -> int:
-        if self.warmup_steps is not None:
-            return int(self.warmup_steps)
-        return int(round(self.warmup_ratio * self.max_steps))
-
-
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Learning rate of optimizer update ``step`` (1-based): ``lr * step / warmup`` up to
-    ``warmup``, then linear decay reaching 0 at ``max_steps`` (the paper's schedule). With
-    ``decay_steps``, ``lr`` holds until the last ``decay_steps`` steps and decays over those."""
-    warmup = cfg.warmup
-    if step <= warmup:
-        return cfg.lr * step / warmup
-    decay = cfg.max_steps - warmup if cfg.decay_steps is None else cfg.decay_steps
-    return cfg.lr * min(1.0, max(0.0, (cfg.max_steps - step) / max(1, decay)))
-
-
-def model_flops_per_token(n_params: int, n_layers: int, d_model: int, seq_len: int) -> float:
-    """Training FLOPs per token of a transformer: ``6N`` for the weights (forward + backward)
-    plus ``12 * L * d * T`` for attention scores and values (PaLM appendix B, nanoGPT)."""
-    return 6.0 * n_params + 12.0 * n_layers * d_model * seq_len
-
-
-def peak_flops(device: torch.device) -> float | None:
-    """Peak FLOP/s of the GPU from :data:`PEAK_FLOPS`, or None (CPU, unknown GPU)."""
-    if device.type != "cuda":
-        return None
-    name = torch.cuda.get_device_name(device)
-    for key, value in PEAK_FLOPS.items():  # ordered: specific names before generic ones
-        if key in name:
-            return value
-    return None
-
-
-def random_batches(n: int, batch_size: int, seed: int) -> Callable[[int], Iterator[list[int]]]:
-    """Default batch sampler: a permutation of ``range(n)`` per epoch (seeded by seed and epoch)
-    cut into lists of ``batch_size`` indices; the last one may be shorter."""
-
-    def sample(epoch: int) -> Iterator[list[int]]:
-        order = np.random.default_rng([seed, epoch]).permutation(n)
-        for i in range(0, n, batch_size):
-            yield order[i : i + batch_size].tolist()
-
-    return sample
 
 
 def default_loss(model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, dict]:
     """``model(**batch).loss`` (Hugging Face models given ``labels``), no extra metrics."""
     return model(**batch).loss, {}
-
-
-@dataclass
-class DistEnv:
-    """Where this process sits in a (possibly single-process) job."""
-
-    rank: int = 0
-    local_rank: int = 0
-    world_size: int = 1
-
-    @property
-    def is_ddp(self) -> bool:
-        return self.world_size > 1
-
-    @property
-    def master(self) -> bool:
-        return self.rank == 0
-
-
-def dist_env() -> DistEnv:
-    """Read RANK / LOCAL_RANK / WORLD_SIZE as set by ``torchrun`` (defaults: one process)."""
-    return DistEnv(
-        rank=int(os.environ.get("RANK", 0)),
-        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
-        world_size=int(os.environ.get("WORLD_SIZE", 1)),
-    )
-
-
-def _pick_device(cfg: TrainConfig, env: DistEnv) -> torch.device:
-    if cfg.device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", env.local_rank)
-        return torch.device("cpu")
-    device = torch.device(cfg.device)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", env.local_rank)
-    return device
-
-
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
-    """The autocast dtype: ``auto`` is bf16 on GPUs that support it, fp16 on older GPUs, fp32 on
-    CPU (CPU bf16 autocast is slower than fp32 on most CPUs; ask for ``bf16`` explicitly)."""
-    if precision == "auto":
-        if device.type != "cuda":
-            return torch.float32
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
-
-
-def autocast_context(device: torch.device, dtype: torch.dtype):
-    """One context object for mixed precision (a no-op in fp32)."""
-    if dtype == torch.float32:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
-
-
-def configure_optimizer(
-    model: torch.nn.Module, cfg: TrainConfig, device: torch.device
-) -> torch.optim.AdamW:
-    """AdamW with weight decay on matrices only (not biases, LayerNorm or other 1-D tensors)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    groups = [
-        {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
-        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-    ]
-    return torch.optim.AdamW(
-        groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, fused=device.type == "cuda"
-    )
-
-
-def count_tokens(batch: Any) -> int:
-    """Real (non-padding) tokens in a CPU batch: ``attention_mask.sum()`` when present, else the
-    number of elements of the first tensor's first two dimensions."""
-    if isinstance(batch, dict):
-        if "attention_mask" in batch:
-            return int(batch["attention_mask"].sum())
-        first = next(iter(batch.values()))
-    elif isinstance(batch, (tuple, list)):
-        first = batch[0]
-    else:
-        first = batch
-    return int(math.prod(first.shape[:2])) if first.dim() >= 2 else int(first.shape[0])
-
-
-def _seq_len(batch: Any) -> int:
-    if isinstance(batch, dict) and "input_ids" in batch:
-        return int(batch["input_ids"].shape[1])
-    first = next(iter(batch.values())) if isinstance(batch, dict) else batch
-    first = first[0] if isinstance(first, (tuple, list)) else first
-    return int(first.shape[-1])
-
-
-def to_device(batch: Any, device: torch.device) -> Any:
-    if isinstance(batch, dict):
-        return {k: to_device(v, device) for k, v in batch.items()}
-    if isinstance(batch, (tuple, list)):
-        return type(batch)(to_device(v, device) for v in batch)
-    if isinstance(batch, torch.Tensor):
-        return batch.to(device, non_blocking=True)
-    return batch
-
-
-def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    """The plain module under DDP and ``torch.compile`` wrappers."""
-    model = getattr(model, "module", model)  # DDP
-    return getattr(model, "_orig_mod", model)  # torch.compile
-
-
-def _rng_state(collate_fn: Any) -> dict:
-    state = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-        "collate": collate_fn.state_dict() if hasattr(collate_fn, "state_dict") else None,
-    }
-    return state
-
-
-def _set_rng_state(state: dict, collate_fn: Any) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    if state["collate"] is not None and hasattr(collate_fn, "load_state_dict"):
-        collate_fn.load_state_dict(state["collate"])
-
-
-class _Log:
-    """Append-only CSV whose header comes from the first row; on resume, rows past the
-    checkpoint's step (written by the interrupted run) are dropped first."""
-
-    def __init__(self, path: Path, resume_step: int):
-        self.path = path
-        self.fields: list[str] | None = None
-        if path.exists():
-            with open(path, newline="") as fh:
-                rows = list(csv.DictReader(fh))
-            fields = list(rows[0].keys()) if rows else None
-            keep = [r for r in rows if int(r["step"]) <= resume_step]
-            with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
-                if fields:
-                    writer = csv.DictWriter(fh, fieldnames=fields)
-                    writer.writeheader()
-                    writer.writerows(keep)
-            self.fields = fields
-
-    def write(self, row: dict) -> None:
-        new = self.fields is None
-        if new:
-            self.fields = list(row.keys())
-        with open(self.path, "a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=self.fields, extrasaction="ignore")
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-
-
-class _StopFlag:
-    """Sets ``requested`` on SIGTERM/SIGUSR1; restores the previous handlers on exit."""
-
-    SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGUSR1", None)) if s)
-
-    def __init__(self):
-        self.requested = False
-        self._previous: dict = {}
-
-    def _handle(self, signum, frame):
-        log.warning("received signal %d: checkpointing after this step", signum)
-        self.requested = True
-
-    def __enter__(self):
-        with contextlib.suppress(ValueError):  # not the main thread: no handlers
-            for sig in self.SIGNALS:
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
-def latest_checkpoint(out_dir: str | os.PathLike) -> Path | None:
-    """The checkpoint named by ``out_dir/checkpoints/latest``, or None."""
-    pointer = Path(out_dir) / "checkpoints" / "latest"
-    if not pointer.exists():
-        return None
-    path = pointer.parent / pointer.read_text().strip()
-    if not path.exists():
-        raise FileNotFoundError(f"{pointer} names {path.name}, which does not exist")
-    return path
 
 
 def train(
@@ -393,7 +120,7 @@ def train(
     """
     out_dir = Path(out_dir)
     env = dist_env()
-    device = _pick_device(cfg, env)
+    device = pick_device(cfg.device, env)
     own_group = False
     if env.is_ddp and not torch.distributed.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"

@@ -30,20 +30,17 @@ scored, or skipped for the first reason in :data:`SKIP_REASONS` that applies:
 fields), ``skipped.tsv`` (``chrom pos id ref alt kind end reason``), ``summary.json`` (counts by kind
 and skip reason, the chromosome map, REF mismatch examples, per-class medians, config, seed,
 code version) and the figure ``variant_effects.{png,pdf}``
-(:mod:`dnabert.variant_figures`). Positions are VCF's 1-based ``POS``.
+(:mod:`dnabert.variant_figures`). Positions are VCF's 1-based ``POS``. Reading the VCF is
+:mod:`dnabert.vcf`'s (:func:`read_vcf`, :class:`VariantError` are importable from here too).
 """
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import logging
 import os
 import re
-import shutil
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +48,12 @@ import pandas as pd
 import pysam
 
 from dnabert.genome import GenomeError, chromosome_name_map
-from dnabert.provenance import atomic_path, provenance, write_json
-from dnabert.textio import is_gzip
+from dnabert.provenance import atomic_path, stable_provenance, write_json
+from dnabert.vcf import (  # noqa: F401 -- re-exported: callers import them here
+    VariantError,
+    is_bgzf,
+    read_vcf,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,96 +72,6 @@ BASE_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "kind"]
 SCORE_COLUMNS = [*BASE_COLUMNS, "p_ref", "p_alt", "delta_log_odds", "rank", "context"]
 EPS = 1e-6
 _ALLELE = re.compile(r"^[ACGTN]+$")
-
-
-class VariantError(ValueError):
-    """A VCF cannot be read or scored; the message names the file and record."""
-
-
-def is_bgzf(path: str | os.PathLike) -> bool:
-    """True for a BGZF (bgzip) file: gzip whose first member has the ``BC`` extra subfield."""
-    with open(path, "rb") as fh:
-        head = fh.read(18)
-    return len(head) == 18 and head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
-
-
-@contextlib.contextmanager
-def _htslib_readable(path: Path) -> Iterator[Path]:
-    """``path``, or a temporary plain copy of a gzip (not bgzip) file, which htslib cannot open
-    for reading records (it seeks back after the header)."""
-    if not is_gzip(path) or is_bgzf(path):
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="dnabert-vcf-") as tmp:
-        plain = Path(tmp) / "plain.vcf"
-        with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        yield plain
-
-
-@contextlib.contextmanager
-def _quiet_htslib() -> Iterator[None]:
-    """Silence htslib's stderr warnings (ClinVar's missing ``##contig`` lines warn per record);
-    what matters is counted and logged here instead."""
-    previous = pysam.set_verbosity(0)
-    try:
-        yield
-    finally:
-        pysam.set_verbosity(previous)
-
-
-def _info_text(value) -> str:
-    """An INFO value as VCF text: tuples joined by ``,``, flags ``1``/empty, missing empty."""
-    if value is None or value is False:
-        return ""
-    if value is True:
-        return "1"
-    if isinstance(value, tuple):
-        return ",".join("" if v is None else str(v) for v in value)
-    return str(value)
-
-
-def read_vcf(path: str | os.PathLike, info_fields: Sequence[str] = ()) -> tuple[pd.DataFrame, dict]:
-    """One row per ALT allele of every record of a VCF (plain, gzip or bgzip).
-
-    Columns: ``chrom`` (as written), ``pos`` (1-based, int64), ``end`` (1-based inclusive
-    end: INFO ``END`` when given, as for symbolic alleles, else ``pos + len(REF) - 1``), ``id``
-    (``.`` when missing),
-    ``ref``, ``alt`` (``.`` for a record without ALT), ``record`` (0-based record index) and one
-    text column per name in ``info_fields`` (``,``-joined values; empty when absent or not
-    declared in the header). Returns ``(table, facts)``: ``facts`` holds ``n_records``,
-    ``n_contig_lines`` and ``info_fields_not_in_header``. Errors name the file (and record).
-    """
-    path = Path(path)
-    rows: list[tuple] = []
-    n = 0
-    try:
-        with (
-            _htslib_readable(path) as readable,
-            _quiet_htslib(),
-            pysam.VariantFile(str(readable)) as vcf,
-        ):
-            declared = set(vcf.header.info)
-            missing = [f for f in info_fields if f not in declared]
-            facts = {
-                "n_contig_lines": len(vcf.header.contigs),
-                "info_fields_not_in_header": missing,
-            }
-            for rec in vcf:
-                info = [_info_text(rec.info.get(f)) if f in declared else "" for f in info_fields]
-                for alt in rec.alts or (".",):
-                    row = (rec.chrom, rec.pos, rec.stop, rec.id or ".", rec.ref, alt, n)
-                    rows.append((*row, *info))
-                n += 1
-    except (OSError, ValueError, EOFError, NotImplementedError) as exc:
-        where = f" (after record {n})" if n else ""
-        raise VariantError(f"{path}: cannot be read as VCF{where}: {exc}") from exc
-    facts["n_records"] = n
-    columns = ["chrom", "pos", "end", "id", "ref", "alt", "record", *info_fields]
-    table = pd.DataFrame(rows, columns=columns).astype({"pos": np.int64, "end": np.int64})
-    if missing:
-        log.warning("%s: INFO field(s) %s not declared in the header: left empty", path, missing)
-    return table, facts
 
 
 def classify(ref: str, alt: str) -> str:
@@ -421,17 +332,14 @@ def score_variants(
     skipped = windows[windows["reason"] != ""]
     _write_tsv(skipped[[*BASE_COLUMNS, "end", "reason", *info_fields]], out_dir / "skipped.tsv")
 
-    from dnabert.plotting import save_figure, style
+    from dnabert.plotting import draw_and_save
     from dnabert.variant_figures import plot_variant_effects
 
     title = f"{task} DNABERT{'-' + str(k) if k else ''}: variant effects ({Path(vcf).name})"
-    with style():
-        save_figure(
-            plot_variant_effects(scored, group, title, top_n=top_n),
-            out_dir / "variant_effects",
-            dpi=dpi,
-        )
-    record = provenance(
+    draw_and_save(
+        out_dir / "variant_effects", dpi, plot_variant_effects, scored, group, title, top_n=top_n
+    )
+    record = stable_provenance(
         config,
         seed,
         task=task,
@@ -457,7 +365,6 @@ def score_variants(
         by_group=group_summary(scored, group),
         **wfacts,
     )
-    record.pop("created", None)
     write_json(out_dir / "summary.json", record)
     log.info("%s: scored %d of %d alleles -> %s", task or vcf, len(scored), len(windows), out_dir)
     return record

@@ -31,8 +31,8 @@ from dnabert.config import schema_defaults
 from dnabert.datasets.common import read_task_split
 from dnabert.ism import classifier_predictor, delta_matrix, ism
 from dnabert.motifs import Motif, find_motifs
-from dnabert.plotting import draw_logo, note, save_figure, style
-from dnabert.provenance import atomic_path, provenance, write_json
+from dnabert.plotting import draw_and_save, draw_logo, note
+from dnabert.provenance import atomic_path, stable_provenance, write_json
 from dnabert.seq import clean_sequence
 
 log = logging.getLogger(__name__)
@@ -200,32 +200,31 @@ def run_viz(
     title = f"{task} DNABERT-{k}: [CLS] attention, {how}"
     found = find_motifs(seqs, scores, labels, positive_label=positive_label, **params)
     write_motifs(found, out_dir / "motifs.tsv")
-    with style():
-        save_figure(
-            plot_attention_heatmap(stacked[top], names, title),
-            out_dir / "attention_heatmap",
-            dpi=dpi,
-        )
-        save_figure(
-            plot_logos(found, f"{task} DNABERT-{k}: motifs from attention"),
-            out_dir / "motif_logos",
-            dpi=dpi,
-        )
-    record = provenance(
+    draw_and_save(
+        out_dir / "attention_heatmap", dpi, plot_attention_heatmap, stacked[top], names, title
+    )
+    logos_title = f"{task} DNABERT-{k}: motifs from attention"
+    draw_and_save(out_dir / "motif_logos", dpi, plot_logos, found, logos_title)
+    _write_sidecar(
+        out_dir / "viz.json",
         config,
         seed,
-        task=task,
-        k=k,
-        model_dir=str(model_dir),
+        task,
+        k,
+        model_dir,
         splits=[str(p) for p in paths],
         n_sequences=len(seqs),
         attention=attention,
         motif=params,
     )
-    record.pop("created", None)
-    write_json(out_dir / "viz.json", record)
     log.info("%s: %d sequences, %d motifs -> %s", task, len(seqs), len(found), out_dir)
     return found
+
+
+def _write_sidecar(path: Path, config, seed, task, k, model_dir, **extra) -> None:
+    """The provenance sidecar of a viz or ISM output (no timestamp: same inputs, same bytes)."""
+    record = stable_provenance(config, seed, task=task, k=k, model_dir=str(model_dir), **extra)
+    write_json(path, record)
 
 
 def plot_ism(tables: list[tuple[str, str, pd.DataFrame]], title: str):
@@ -300,21 +299,16 @@ def run_ism(
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "ism.tsv") as tmp:
         full.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
-    with style():
-        save_figure(
-            plot_ism(tables, f"{task} DNABERT-{k}: in-silico mutagenesis"),
-            out_dir / "ism_heatmap",
-            dpi=dpi,
-        )
-    record = provenance(
+    ism_title = f"{task} DNABERT-{k}: in-silico mutagenesis"
+    draw_and_save(out_dir / "ism_heatmap", dpi, plot_ism, tables, ism_title)
+    _write_sidecar(
+        out_dir / "ism.json",
         config,
         seed,
-        task=task,
-        k=k,
-        model_dir=str(model_dir),
+        task,
+        k,
+        model_dir,
         sequences={name: seq for name, seq in named},
         target_class=target_class,
     )
-    record.pop("created", None)
-    write_json(out_dir / "ism.json", record)
     return full

@@ -49,18 +49,16 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             n_tf_experiments=args.n_tf_experiments,
         )
-        for key, path in paths.items():
-            log.info("%s: %s", key, path)
-        return 0
-    paths = generate_demo(
-        args.outdir,
-        seed=args.seed,
-        n_chromosomes=args.n_chromosomes,
-        chromosome_length=args.chromosome_length,
-        genes_per_mb=args.genes_per_mb,
-        n_tf_experiments=args.n_tf_experiments,
-        peaks_per_experiment=args.peaks_per_experiment,
-    )
+    else:
+        paths = generate_demo(
+            args.outdir,
+            seed=args.seed,
+            n_chromosomes=args.n_chromosomes,
+            chromosome_length=args.chromosome_length,
+            genes_per_mb=args.genes_per_mb,
+            n_tf_experiments=args.n_tf_experiments,
+            peaks_per_experiment=args.peaks_per_experiment,
+        )
     for key, path in paths.items():
         log.info("%s: %s", key, path)
     return 0

@@ -29,6 +29,9 @@ Sources:
 
 Parsing is plain ``csv``/string work (a 690-row list takes milliseconds), because the Snakemake
 workflow calls it while building the DAG.
+
+It stays one module (about 480 lines): the three sources give the same experiment records,
+which one set of functions selects, reports as skipped and writes as tables.
 """
 
 from __future__ import annotations

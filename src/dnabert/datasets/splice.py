@@ -42,14 +42,14 @@ donor/acceptor as BED6 (``chrom, start, end, name, score, strand``; the site ``J
 (which lists the file as an input) rebuilds ``results/datasets/splice``. Hard negatives join
 class 0 with source ``hard_negative``; those exactly at an annotated junction of the same
 strand are dropped and counted (they are not negatives).
+
+Reading the GTF is :mod:`dnabert.datasets.gtf`'s (its names are importable from here too).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -57,104 +57,21 @@ import pandas as pd
 import pysam
 from tqdm import tqdm
 
+from dnabert.datasets.common import COLUMNS
+from dnabert.datasets.gtf import (  # noqa: F401 -- re-exported: callers import them here
+    GTFError,
+    Transcript,
+    is_selected,
+    read_gtf_transcripts,
+)
 from dnabert.datasets.windows import fetch_window as fetch_plus_strand
 from dnabert.genome import open_fasta
 from dnabert.seq import reverse_complement
-from dnabert.textio import open_text
+from dnabert.textio import bed_lines
 
 log = logging.getLogger(__name__)
 
 LABELS = {"non_splice": 0, "donor": 1, "acceptor": 2}
-COLUMNS = ["sequence", "label", "chrom", "start", "end", "strand", "source"]
-# Only the attributes needed are searched for: a full attribute parse costs several times more
-# on a 1.6 M-exon GENCODE GTF. Values may be quoted (GTF) or bare.
-_TRANSCRIPT_ID = re.compile(r'(?:^|;)\s*transcript_id\s+(?:"([^"]*)"|([^;\s"]+))')
-_TRANSCRIPT_TYPE = re.compile(r'(?:^|;)\s*transcript_(?:type|biotype)\s+(?:"([^"]*)"|([^;\s"]+))')
-
-
-class GTFError(ValueError):
-    """A GTF line is malformed; the message names the file and the 1-based line number."""
-
-
-@dataclass
-class Transcript:
-    """One transcript: exons as 0-based half-open ``(start, end)`` pairs, sorted by start."""
-
-    transcript_id: str
-    chrom: str
-    strand: str
-    transcript_type: str | None
-    exons: list[tuple[int, int]] = field(default_factory=list)
-
-    @property
-    def span(self) -> tuple[int, int]:
-        return self.exons[0][0], self.exons[-1][1]
-
-
-def read_gtf_transcripts(
-    path: str | Path, chrom_sizes: dict[str, int] | None = None
-) -> dict[str, Transcript]:
-    """Stream the exon lines of a GTF (plain or gzip) into transcripts.
-
-    Returns ``{transcript_id: Transcript}`` with exons converted to 0-based half-open and sorted.
-    The type is the attribute ``transcript_type`` (GENCODE) or ``transcript_biotype`` (Ensembl),
-    ``None`` when neither is present. Comment (``#``) and blank lines are skipped; other feature
-    types are ignored without parsing their attributes.
-
-    Raises :class:`GTFError` naming the file and 1-based line for: fewer than 9 tab-separated
-    fields, non-integer or invalid coordinates (``start < 1`` or ``end < start``), an exon with a
-    strand other than ``+``/``-``, an exon without ``transcript_id``, one transcript's exons on
-    two chromosomes or strands, or (given ``chrom_sizes``) an exon ending past the end of its
-    chromosome (a GTF for another assembly or patch). Chromosomes absent from ``chrom_sizes``
-    are not checked here (the builders count and skip them).
-    """
-    path = Path(path)
-    transcripts: dict[str, Transcript] = {}
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            where = f"{path}:{lineno}"
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) < 9:
-                raise GTFError(f"{where}: expected 9 tab-separated GTF fields, found {len(fields)}")
-            if fields[2] != "exon":
-                continue
-            chrom, _, _, start, end, _, strand, _, attr_text = fields[:9]
-            try:
-                start1, end1 = int(start), int(end)
-            except ValueError:
-                raise GTFError(
-                    f"{where}: start/end must be integers, got {start!r}/{end!r}"
-                ) from None
-            if start1 < 1 or end1 < start1:
-                raise GTFError(f"{where}: expected 1 <= start <= end, got {start1}..{end1}")
-            if chrom_sizes is not None and chrom in chrom_sizes and end1 > chrom_sizes[chrom]:
-                raise GTFError(
-                    f"{where}: exon {chrom}:{start1}-{end1} ends past the end of {chrom} "
-                    f"({chrom_sizes[chrom]} bp in the genome); expected end <= "
-                    f"{chrom_sizes[chrom]} (is the GTF for another assembly?)"
-                )
-            if strand not in ("+", "-"):
-                raise GTFError(f"{where}: exon strand must be '+' or '-', got {strand!r}")
-            m = _TRANSCRIPT_ID.search(attr_text)
-            tid = (m.group(1) or m.group(2)) if m else None
-            if not tid:
-                raise GTFError(f"{where}: exon line has no transcript_id attribute")
-            m = _TRANSCRIPT_TYPE.search(attr_text)
-            ttype = (m.group(1) or m.group(2)) if m else None
-            tx = transcripts.get(tid)
-            if tx is None:
-                tx = transcripts[tid] = Transcript(tid, chrom, strand, ttype)
-            elif tx.chrom != chrom or tx.strand != strand:
-                raise GTFError(
-                    f"{where}: transcript {tid} has exons on {tx.chrom}{tx.strand} and "
-                    f"{chrom}{strand}; expected one chromosome and strand"
-                )
-            tx.exons.append((start1 - 1, end1))
-    for tx in transcripts.values():
-        tx.exons.sort()
-    return transcripts
 
 
 def splice_junctions(tx: Transcript) -> Iterator[tuple[str, int, tuple[int, int]]]:
@@ -172,12 +89,6 @@ def splice_junctions(tx: Transcript) -> Iterator[tuple[str, int, tuple[int, int]
         else:
             yield "donor", s, (e, s)
             yield "acceptor", e, (e, s)
-
-
-def is_selected(tx: Transcript, transcript_types: Iterable[str] | None) -> bool:
-    """True when ``transcript_types`` is empty/None (all types) or holds the transcript's type."""
-    types = set(transcript_types or ())
-    return not types or tx.transcript_type in types
 
 
 def window_interval(junction: int, window: int) -> tuple[int, int]:
@@ -205,19 +116,16 @@ def read_sites_bed(path: str | Path) -> pd.DataFrame:
     file and line.
     """
     rows = []
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            f = line.rstrip("\n").split("\t")
-            try:
-                start, end = int(f[1]), int(f[2])
-            except (IndexError, ValueError):
-                raise ValueError(f"{path}:{lineno}: expected BED chrom<TAB>start<TAB>end") from None
-            strand = f[5] if len(f) > 5 else "+"
-            if start < 0 or end <= start or strand not in ("+", "-"):
-                raise ValueError(f"{path}:{lineno}: expected 0 <= start < end and strand +/-")
-            rows.append((f[0], (start + end) // 2, strand))
+    for lineno, line in bed_lines(path):
+        f = line.rstrip("\n").split("\t")
+        try:
+            start, end = int(f[1]), int(f[2])
+        except (IndexError, ValueError):
+            raise ValueError(f"{path}:{lineno}: expected BED chrom<TAB>start<TAB>end") from None
+        strand = f[5] if len(f) > 5 else "+"
+        if start < 0 or end <= start or strand not in ("+", "-"):
+            raise ValueError(f"{path}:{lineno}: expected 0 <= start < end and strand +/-")
+        rows.append((f[0], (start + end) // 2, strand))
     return pd.DataFrame(rows, columns=["chrom", "pos", "strand"])
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from dnabert.config import schema_defaults
 from dnabert.datasets import encode, splice, tfbs
 from dnabert.provenance import atomic_path, provenance, write_json
+from dnabert.tasks import FAMILIES
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def run_tf_task(
         seed=seed,
     )
     stats["experiment"] = dict(experiment)
-    task = f"tf_{experiment['experiment']}"
+    task = FAMILIES["tf"].prefix + experiment["experiment"]  # tf_{experiment}
     return _write(
         df, out_dir, task=task, split_cfg=split_cfg, config=config, seed=seed, stats=stats
     )

@@ -33,7 +33,7 @@ from tqdm import tqdm
 from dnabert.datasets.windows import fetch_window
 from dnabert.genome import open_fasta
 from dnabert.seq import gc_content
-from dnabert.textio import open_text
+from dnabert.textio import bed_lines
 
 log = logging.getLogger(__name__)
 
@@ -59,30 +59,27 @@ def read_narrowpeak(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     rows = []
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            f = line.rstrip("\n").split("\t")
-            where = f"{path}:{lineno}"
-            if len(f) != 10:
-                raise PeakFileError(f"{where}: expected 10 narrowPeak columns, found {len(f)}")
-            try:
-                start, end, peak = int(f[1]), int(f[2]), int(f[9])
-                values = float(f[6]), float(f[7]), float(f[8])
-            except ValueError:
-                raise PeakFileError(
-                    f"{where}: start, end, peak must be integers and columns 7-9 numbers"
-                ) from None
-            if start < 0 or start >= end:
-                raise PeakFileError(f"{where}: expected 0 <= start < end, got {start}, {end}")
-            if peak == -1:
-                peak = (end - start) // 2
-            elif not 0 <= peak < end - start:
-                raise PeakFileError(
-                    f"{where}: peak offset {peak} outside [0, {end - start}) (or -1 for none)"
-                )
-            rows.append((f[0], start, end, f[3], f[4], f[5], *values, peak))
+    for lineno, line in bed_lines(path):
+        f = line.rstrip("\n").split("\t")
+        where = f"{path}:{lineno}"
+        if len(f) != 10:
+            raise PeakFileError(f"{where}: expected 10 narrowPeak columns, found {len(f)}")
+        try:
+            start, end, peak = int(f[1]), int(f[2]), int(f[9])
+            values = float(f[6]), float(f[7]), float(f[8])
+        except ValueError:
+            raise PeakFileError(
+                f"{where}: start, end, peak must be integers and columns 7-9 numbers"
+            ) from None
+        if start < 0 or start >= end:
+            raise PeakFileError(f"{where}: expected 0 <= start < end, got {start}, {end}")
+        if peak == -1:
+            peak = (end - start) // 2
+        elif not 0 <= peak < end - start:
+            raise PeakFileError(
+                f"{where}: peak offset {peak} outside [0, {end - start}) (or -1 for none)"
+            )
+        rows.append((f[0], start, end, f[3], f[4], f[5], *values, peak))
     if not rows:
         raise PeakFileError(f"{path}: no peaks (empty narrowPeak file)")
     df = pd.DataFrame(rows, columns=NARROWPEAK_COLUMNS)
@@ -98,17 +95,14 @@ def _read_bed3(path: str | Path | None) -> pd.DataFrame:
     if path is None:
         return pd.DataFrame({"chrom": [], "start": [], "end": []})
     rows = []
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            # TAB-delimited BED (the blacklist's 4th column holds spaces); blank-delimited
-            # only when a line has no TAB at all
-            f = line.rstrip("\r\n").split("\t") if "\t" in line else line.split()
-            try:
-                rows.append((f[0], int(f[1]), int(f[2])))
-            except (IndexError, ValueError):
-                raise ValueError(f"{path}:{lineno}: expected BED chrom, start, end") from None
+    for lineno, line in bed_lines(path):
+        # TAB-delimited BED (the blacklist's 4th column holds spaces); blank-delimited
+        # only when a line has no TAB at all
+        f = line.rstrip("\r\n").split("\t") if "\t" in line else line.split()
+        try:
+            rows.append((f[0], int(f[1]), int(f[2])))
+        except (IndexError, ValueError):
+            raise ValueError(f"{path}:{lineno}: expected BED chrom, start, end") from None
     return pd.DataFrame(rows, columns=["chrom", "start", "end"])
 
 
