@@ -5,19 +5,22 @@ one-hot encodes each batch on the fly (``(N, 4, L)`` float32, ``N`` -> zero colu
 :func:`dnabert.train.train` (cross-entropy; dev metrics from
 :func:`dnabert.evaluate.compute_metrics` every ``eval_every`` steps; the best weights by
 ``select_metric`` are restored, with early stopping after ``patience`` evals), then predicts the
-test split and writes, through :func:`dnabert.evaluate.write_run`:
+test split and publishes its run directory with :func:`dnabert.evaluate.publish_run` (the one
+path every trainer writes through):
 
-- ``{out_dir}/metrics.json`` (model = the baseline's name, k = None; ``extra`` holds the training
-  time, best dev step and value, inference throughput in sequences/s, parameter count, the
-  architecture ``arch`` and ``seq_len``/``n_classes`` needed to rebuild the model);
+- ``{out_dir}/metrics.json`` (model = the baseline's name, k = None; the keys of every run,
+  :data:`dnabert.evaluate.RUN_KEYS`: training time, best dev step and value, inference
+  throughput in sequences/s, parameter count, ...; ``details`` holds the architecture settings
+  ``arch`` and ``seq_len`` that rebuild the model with ``n_classes``, ``train_epochs``, the best
+  dev metrics and the training settings);
 - ``{out_dir}/predictions.tsv`` (one row per test row, same order, with the test split's
   provenance columns ``chrom, start, end, strand, source`` and ``cluster`` when present);
 - ``{out_dir}/model.pt`` (the ``state_dict``; :func:`load_baseline` rebuilds the module);
 - ``train_log.csv`` and ``eval_log.csv`` of the loop.
 
 Training happens in the sibling ``{out_dir}.work`` (checkpoints: a rerun resumes); the finished
-files are assembled in ``{out_dir}.work/final`` and renamed to ``out_dir`` as a whole, so a failed
-run leaves no final output; the work dir is removed on success.
+files are assembled in a temporary directory and moved onto ``out_dir`` as a whole, so a failed
+run leaves no output; the work dir is removed on success.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -39,7 +41,7 @@ from dnabert.baselines.models import build_model
 from dnabert.baselines.registry import baselines_for_task  # noqa: F401 (re-exported)
 from dnabert.config import schema_defaults
 from dnabert.datasets.common import PROVENANCE_COLUMNS, read_task_split
-from dnabert.evaluate import compute_metrics, write_run
+from dnabert.evaluate import FitSummary, compute_metrics, publish_run
 from dnabert.seq import one_hot
 from dnabert.train import TrainConfig, train
 
@@ -133,12 +135,13 @@ def _common_length(splits: dict[str, pd.DataFrame], path: Path) -> int:
 
 
 def load_baseline(run_dir: str | os.PathLike, device: str = "cpu") -> torch.nn.Module:
-    """Rebuild the trained module of a run dir from ``metrics.json`` (``model``, ``arch``,
-    ``seq_len``, ``n_classes``) and ``model.pt``; returned in eval mode."""
+    """Rebuild the trained module of a run dir from ``metrics.json`` (``model``, ``n_classes``,
+    ``details.arch``, ``details.seq_len``) and ``model.pt``; returned in eval mode."""
     run_dir = Path(run_dir)
     meta = json.loads((run_dir / "metrics.json").read_text())
+    details = meta["details"]
     model = build_model(
-        meta["model"], seq_len=meta["seq_len"], n_classes=meta["n_classes"], arch=meta["arch"]
+        meta["model"], seq_len=details["seq_len"], n_classes=meta["n_classes"], arch=details["arch"]
     )
     state = torch.load(run_dir / "model.pt", map_location=device, weights_only=True)
     model.load_state_dict(state)
@@ -244,27 +247,12 @@ def run_baseline(
         n_classes,
     )
     infer_seconds = time.perf_counter() - t1
-    extra = {
-        "seq_len": seq_len,
-        "n_classes": n_classes,
-        "arch": dict(p["arch"]),
-        "n_params": sum(t.numel() for t in model.parameters()),
-        "train_seconds": round(train_seconds, 3),
-        "train_steps": result["step"],
-        "train_epochs": round(result["step"] / steps_per_epoch, 2),
-        "best": result["best"],
-        "best_step": (result["best"] or {}).get("step"),
-        "infer_seq_per_s": round(len(test) / infer_seconds, 1) if infer_seconds > 0 else None,
-        "train_params": {k: v for k, v in p.items() if k != "arch"},
-        "device": result["device"],
-        "n_train": len(splits["train"]),
-        "n_dev": len(dev),
-    }
-    provenance_cols = [c for c in PROVENANCE_COLUMNS if c in test.columns]
-    final = work / "final"
-    shutil.rmtree(final, ignore_errors=True)
-    record = write_run(
-        final,
+
+    def write_model(run_dir: Path) -> None:
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, run_dir / "model.pt")
+
+    record = publish_run(
+        out_dir,
         task=task,
         model=baseline,
         k=None,
@@ -272,18 +260,32 @@ def run_baseline(
         labels=test["label"].to_numpy(),
         probs=probs,
         config=config,
-        extra=extra,
-        predictions_extra=test[provenance_cols],
+        fit=FitSummary(
+            architecture=type(model).__name__,
+            n_params=sum(t.numel() for t in model.parameters()),
+            n_classes=n_classes,
+            n_train=len(splits["train"]),
+            n_dev=len(dev),
+            device=result["device"],
+            select_metric=p["select_metric"],
+            best=result["best"],
+            steps=result["step"],
+            max_steps=cfg.max_steps,
+            train_seconds=train_seconds,
+            resumed_train_seconds=result["resumed_seconds"],
+        ),
+        inference_seconds=infer_seconds,
+        details={
+            "seq_len": seq_len,
+            "arch": dict(p["arch"]),
+            "train_epochs": round(result["step"] / steps_per_epoch, 2),
+            "best": result["best"],
+            "train_params": {k: v for k, v in p.items() if k != "arch"},
+        },
+        write_model=write_model,
+        predictions_extra=test[[c for c in PROVENANCE_COLUMNS if c in test.columns]],
+        work_dir=work,
     )
-    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, final / "model.pt")
-    for name in ("train_log.csv", "eval_log.csv"):
-        if (work / name).exists():
-            shutil.copy2(work / name, final / name)
-    if out_dir.exists():  # Snakemake pre-creates the (empty) output directory
-        shutil.rmtree(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(final, out_dir)
-    shutil.rmtree(work, ignore_errors=True)
     log.info(
         "%s on %s (seed %d): test accuracy %.3f, MCC %.3f",
         baseline, task, seed, record["accuracy"], record["mcc"],
