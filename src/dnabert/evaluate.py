@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +147,38 @@ class FitSummary:
     max_steps: int | None
     train_seconds: float
     resumed_train_seconds: float = 0.0
+
+    @classmethod
+    def from_loop(
+        cls,
+        model: Any,
+        result: dict,
+        *,
+        started: float,
+        n_classes: int,
+        n_train: int,
+        n_dev: int,
+        select_metric: str,
+        max_steps: int,
+    ) -> FitSummary:
+        """The summary of a fit of the torch ``model`` by :func:`dnabert.train.train`, which
+        returned ``result``; ``started`` is the ``time.perf_counter()`` the trainer's part of
+        the run began at, so ``train_seconds`` is this part's wall time plus the loop time of
+        earlier, interrupted parts (from the checkpoint it resumed)."""
+        return cls(
+            architecture=type(model).__name__,
+            n_params=sum(p.numel() for p in model.parameters()),
+            n_classes=n_classes,
+            n_train=n_train,
+            n_dev=n_dev,
+            device=result["device"],
+            select_metric=select_metric,
+            best=result["best"],
+            steps=result["step"],
+            max_steps=max_steps,
+            train_seconds=time.perf_counter() - started + result["resumed_seconds"],
+            resumed_train_seconds=result["resumed_seconds"],
+        )
 
 
 def run_warnings(labels: np.ndarray, probs: np.ndarray, best: dict | None, metric: str):

@@ -173,39 +173,13 @@ def run_baseline(
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     task = task or task_dir.name
     p = baseline_params(baseline, {"baselines": {baseline: params or {}}})
-    splits = {}
-    for name in ("train", "dev", "test"):
-        path = task_dir / f"{name}.tsv"
-        # train: the two columns it needs (a genome-wide promscan train split is ~5 GB of TSV)
-        splits[name] = read_task_split(
-            path, columns=["sequence", "label"] if name == "train" else None
-        )
-        if name == "train" and splits[name].empty:
-            raise ValueError(f"{path}: the training split is empty")
+    splits = _read_splits(task_dir)
     seq_len = _common_length(splits, task_dir)
     n_classes = max(2, int(splits["train"]["label"].max()) + 1)
 
     torch.manual_seed(seed)
     model = build_model(baseline, seq_len=seq_len, n_classes=n_classes, arch=p["arch"])
-    # A budget in epochs (DeepBind-style: max_steps null): evaluate once per epoch by default.
-    steps_per_epoch = math.ceil(len(splits["train"]) / int(p["batch_size"]))
-    max_steps = p["max_steps"] if p["max_steps"] is not None else steps_per_epoch * p["epochs"]
-    eval_every = p["eval_every"] if p["eval_every"] is not None else steps_per_epoch
-    cfg = TrainConfig(
-        max_steps=int(max_steps),
-        batch_size=int(p["batch_size"]),
-        lr=float(p["lr"]),
-        weight_decay=float(p["weight_decay"]),
-        warmup_steps=0,
-        eval_every=int(eval_every),
-        ckpt_every=int(eval_every) or 1000,
-        select_metric=p["select_metric"],
-        patience=int(p["patience"]),
-        seed=seed,
-        device=p["device"],
-        precision="fp32",
-        log_every=max(1, min(50, int(max_steps) // 10)),
-    )
+    cfg, steps_per_epoch = loop_config(p, len(splits["train"]), seed)
     dev = splits["dev"]
     if p["eval_max_examples"] and len(dev) > p["eval_max_examples"]:
         # model selection on a fixed random subset of dev (genome-wide promscan dev is huge)
@@ -236,8 +210,10 @@ def run_baseline(
         eval_fn=eval_fn if len(dev) else None,
         run_config={"baseline": baseline, "task": task, "params": p},
     )
-    # plus the loop time of earlier, interrupted parts (from the checkpoint resumed)
-    train_seconds = time.perf_counter() - t0 + result["resumed_seconds"]
+    fit = FitSummary.from_loop(
+        model, result, started=t0, n_classes=n_classes, n_train=len(splits["train"]),
+        n_dev=len(dev), select_metric=p["select_metric"], max_steps=cfg.max_steps,
+    )  # fmt: skip
 
     test = splits["test"]
     model.eval()
@@ -251,46 +227,64 @@ def run_baseline(
     def write_model(run_dir: Path) -> None:
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, run_dir / "model.pt")
 
+    details = {
+        "seq_len": seq_len,
+        "arch": dict(p["arch"]),
+        "train_epochs": round(result["step"] / steps_per_epoch, 2),
+        "best": result["best"],
+        "train_params": {k: v for k, v in p.items() if k != "arch"},
+    }
     record = publish_run(
-        out_dir,
-        task=task,
-        model=baseline,
-        k=None,
-        seed=seed,
-        labels=test["label"].to_numpy(),
-        probs=probs,
-        config=config,
-        fit=FitSummary(
-            architecture=type(model).__name__,
-            n_params=sum(t.numel() for t in model.parameters()),
-            n_classes=n_classes,
-            n_train=len(splits["train"]),
-            n_dev=len(dev),
-            device=result["device"],
-            select_metric=p["select_metric"],
-            best=result["best"],
-            steps=result["step"],
-            max_steps=cfg.max_steps,
-            train_seconds=train_seconds,
-            resumed_train_seconds=result["resumed_seconds"],
-        ),
-        inference_seconds=infer_seconds,
-        details={
-            "seq_len": seq_len,
-            "arch": dict(p["arch"]),
-            "train_epochs": round(result["step"] / steps_per_epoch, 2),
-            "best": result["best"],
-            "train_params": {k: v for k, v in p.items() if k != "arch"},
-        },
-        write_model=write_model,
+        out_dir, task=task, model=baseline, k=None, seed=seed,
+        labels=test["label"].to_numpy(), probs=probs, config=config, fit=fit,
+        inference_seconds=infer_seconds, details=details, write_model=write_model,
         predictions_extra=test[[c for c in PROVENANCE_COLUMNS if c in test.columns]],
         work_dir=work,
-    )
+    )  # fmt: skip
     log.info(
         "%s on %s (seed %d): test accuracy %.3f, MCC %.3f",
         baseline, task, seed, record["accuracy"], record["mcc"],
     )  # fmt: skip
     return record
+
+
+def _read_splits(task_dir: Path) -> dict[str, pd.DataFrame]:
+    """``train`` (``sequence`` and ``label`` only: a genome-wide promscan train split is ~5 GB
+    of TSV), ``dev`` and ``test`` (with provenance columns) of ``task_dir``; an empty training
+    split raises ValueError naming the file."""
+    splits = {}
+    for name in ("train", "dev", "test"):
+        path = task_dir / f"{name}.tsv"
+        columns = ["sequence", "label"] if name == "train" else None
+        splits[name] = read_task_split(path, columns=columns)
+        if name == "train" and splits[name].empty:
+            raise ValueError(f"{path}: the training split is empty")
+    return splits
+
+
+def loop_config(p: dict, n_train: int, seed: int) -> tuple[TrainConfig, int]:
+    """The loop settings of a baseline with settings ``p`` on ``n_train`` sequences, and the
+    steps per epoch. A budget of ``max_steps``, or in epochs when it is null (DeepBind-style),
+    then evaluated once per epoch unless ``eval_every`` says otherwise; no warmup, fp32."""
+    steps_per_epoch = math.ceil(n_train / int(p["batch_size"]))
+    max_steps = p["max_steps"] if p["max_steps"] is not None else steps_per_epoch * p["epochs"]
+    eval_every = p["eval_every"] if p["eval_every"] is not None else steps_per_epoch
+    cfg = TrainConfig(
+        max_steps=int(max_steps),
+        batch_size=int(p["batch_size"]),
+        lr=float(p["lr"]),
+        weight_decay=float(p["weight_decay"]),
+        warmup_steps=0,
+        eval_every=int(eval_every),
+        ckpt_every=int(eval_every) or 1000,
+        select_metric=p["select_metric"],
+        patience=int(p["patience"]),
+        seed=seed,
+        device=p["device"],
+        precision="fp32",
+        log_every=max(1, min(50, int(max_steps) // 10)),
+    )
+    return cfg, steps_per_epoch
 
 
 def _pad_classes(probs: np.ndarray, n_classes: int) -> np.ndarray:

@@ -239,14 +239,8 @@ def _finetune(
         metrics = compute_metrics(splits.dev.labels, score(m, splits.dev.ids))
         return {name: v for name, v in metrics.items() if name != "n_test"}
 
-    run_config = {
-        "task": task,
-        "k": backbone.k,
-        "seed": seed,
-        "init": backbone.init,
-        "finetune": c,
-        "config": config,
-    }
+    run_config = {"task": task, "k": backbone.k, "seed": seed, "init": backbone.init}
+    run_config.update({"finetune": c, "config": config})
     if backbone.k is None:
         run_config["model"] = backbone.name
     sampler = balanced_batches(splits.train.labels, cfg.batch_size, seed) if c["balance"] else None
@@ -255,53 +249,34 @@ def _finetune(
         model, splits.train, collator, cfg, work_dir,
         batch_sampler=sampler, eval_fn=eval_fn, run_config=run_config,
     )  # fmt: skip
-    # this part's wall time (data, model, loop) plus the loop time of earlier, interrupted parts
-    train_seconds = time.perf_counter() - t0 + result["resumed_seconds"]
+    # the wall time of this part (data, model, loop) and the loop time of earlier parts
+    fit = FitSummary.from_loop(
+        model, result, started=t0, n_classes=splits.n_classes, n_train=len(splits.train),
+        n_dev=len(splits.dev), select_metric=c["select_metric"], max_steps=cfg.max_steps,
+    )  # fmt: skip
     probs, infer_seconds = timed_predict(score, model, splits.test.ids)
 
     def write_model(run_dir: Path) -> None:
         model.save_pretrained(run_dir / "model", safe_serialization=True)
         backbone.save_tokenizer(run_dir / "model")
 
+    details = {
+        "pretrained": backbone.source,
+        "init": backbone.init,
+        "tokenizer": backbone.tokenizer,
+        # mean tokens per train sequence, special tokens and sub-windows aside
+        "tokens_per_sequence": round(float(np.mean([x.size for x in splits.train.ids])), 3),
+        "max_length": max_length,
+        "long_aggregate": c["long_aggregate"],
+        "long_train": c["long_train"],
+        "dev_metrics_last": result["eval"],
+    }
     record = publish_run(
-        out_dir,
-        task=task,
-        model=backbone.name,
-        k=backbone.k,
-        seed=seed,
-        labels=splits.test.labels,
-        probs=probs,
-        config=run_config,
-        fit=FitSummary(
-            architecture=type(model).__name__,
-            n_params=sum(p.numel() for p in model.parameters()),
-            n_classes=splits.n_classes,
-            n_train=len(splits.train),
-            n_dev=len(splits.dev),
-            device=result["device"],
-            select_metric=c["select_metric"],
-            best=result["best"],
-            steps=result["step"],
-            max_steps=cfg.max_steps,
-            train_seconds=train_seconds,
-            resumed_train_seconds=result["resumed_seconds"],
-        ),
-        inference_seconds=infer_seconds,
-        details={
-            "pretrained": backbone.source,
-            "init": backbone.init,
-            "tokenizer": backbone.tokenizer,
-            # mean tokens per train sequence, special tokens and sub-windows aside
-            "tokens_per_sequence": round(float(np.mean([x.size for x in splits.train.ids])), 3),
-            "max_length": max_length,
-            "long_aggregate": c["long_aggregate"],
-            "long_train": c["long_train"],
-            "dev_metrics_last": result["eval"],
-        },
-        write_model=write_model,
-        predictions_extra=splits.test.extra,
-        work_dir=work_dir,
-    )
+        out_dir, task=task, model=backbone.name, k=backbone.k, seed=seed,
+        labels=splits.test.labels, probs=probs, config=run_config, fit=fit,
+        inference_seconds=infer_seconds, details=details, write_model=write_model,
+        predictions_extra=splits.test.extra, work_dir=work_dir,
+    )  # fmt: skip
     best = result["best"] or {}
     log.info(
         "%s %s seed %d: test accuracy %.4f, MCC %.4f (best dev %s %.4f at step %s)",
