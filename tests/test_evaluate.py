@@ -91,3 +91,31 @@ def test_publish_run_writes_the_whole_run_and_names_degenerate_ones(tmp_path):
         "dev mcc never rose above chance (0); best 0.0",
     ]
     assert saved["details"] == {"seq_len": 7}
+
+
+def test_run_folder_made_beforehand_gets_metrics_json_last(tmp_path, monkeypatch):
+    """Snakemake makes an output's folder before the job: the entries then move in one at a
+    time, and metrics.json (what readers take as "the run is complete") must land after the
+    model and predictions, whatever the names' order."""
+    import os
+
+    from dnabert import provenance
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an earlier attempt")
+    moved = []
+    real = os.replace
+
+    def spy(src, dst):
+        moved.append(os.path.basename(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(provenance.os, "replace", spy)
+    with provenance.atomic_path(out, is_dir=True, last="metrics.json") as tmp:
+        for name in ("a_first.tsv", "metrics.json", "model", "predictions.tsv"):
+            (tmp / name).write_text(name)
+    assert moved == ["a_first.tsv", "model", "predictions.tsv", "metrics.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "a_first.tsv", "metrics.json", "model", "predictions.tsv",
+    ]  # fmt: skip

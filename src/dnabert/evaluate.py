@@ -252,7 +252,7 @@ def publish_run(
         "inference_seqs_per_s": round(len(labels) / max(inference_seconds, 1e-9), 2),
         "details": details,
     }
-    with atomic_path(out_dir, is_dir=True) as tmp:
+    with atomic_path(out_dir, is_dir=True, last="metrics.json") as tmp:
         record = write_run(
             tmp, task=task, model=model, k=k, seed=seed, labels=labels, probs=probs,
             config=config, extra=extra, predictions_extra=predictions_extra,
