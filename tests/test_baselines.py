@@ -132,7 +132,7 @@ def test_deepbind_budget_in_epochs_evaluates_every_epoch(tmp_path):
     params = {"max_steps": None, "epochs": 2, "eval_every": None, "patience": 0,
               "batch_size": 32, "device": "cpu"}  # fmt: skip
     record = run_baseline(task_dir, "deepbind", out, seed=0, params=params)
-    assert record["train_steps"] == 6 and record["train_epochs"] == 2
+    assert record["steps"] == 6 and record["details"]["train_epochs"] == 2
     assert pd.read_csv(out / "eval_log.csv")["step"].tolist() == [3, 6]
 
 
@@ -205,7 +205,7 @@ def test_learns_planted_motif_and_keeps_split_order(tmp_path, name, length, n_cl
     chance = 1 / n_classes
     assert record["accuracy"] > chance + 0.3, record
     assert record["model"] == name and record["k"] is None and record["seed"] == 3
-    assert record["task"] == "toy" and record["infer_seq_per_s"] > 0
+    assert record["task"] == "toy" and record["inference_seqs_per_s"] > 0
     assert sorted(p.name for p in out.iterdir()) == [
         "eval_log.csv",
         "metrics.json",

@@ -178,7 +178,7 @@ def test_custom_gue_task_runs_end_to_end_through_snakemake(repo, tmp_path):
     run = work / "results/finetune/motif/dnabert3/seed1"
     assert (run / "model/vocab.txt").is_file() and (run / "predictions.tsv").is_file()
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["pretrained"] == str(pretrained)
+    assert metrics["details"]["pretrained"] == str(pretrained)
     summary = pd.read_csv(work / "results/report/metrics_summary.tsv", sep="\t")
     assert summary["n_seeds"].tolist() == [2, 2]  # one row per model
     # the task is in the per-task figure and, as family tf, in the TF violins and TF test

@@ -59,3 +59,63 @@ def test_write_run_records_provenance_and_predictions(tmp_path):
     table = pd.read_csv(tmp_path / "run/predictions.tsv", sep="\t")
     assert list(table.columns) == ["label", "pred", "prob_0", "prob_1", "chrom", "start"]
     assert table["pred"].tolist() == [0, 1, 1]
+
+
+def test_publish_run_writes_the_whole_run_and_names_degenerate_ones(tmp_path):
+    from dnabert.evaluate import RUN_KEYS, FitSummary, publish_run
+
+    out, work = tmp_path / "run", tmp_path / "run.work"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an earlier run")
+    work.mkdir()
+    (work / "train_log.csv").write_text("step,loss\n1,0.7\n")
+    fit = FitSummary(architecture="Toy", n_params=10, n_classes=2, n_train=8, n_dev=4,
+                     device="cpu", select_metric="mcc", best={"step": 2, "mcc": 0.0}, steps=3,
+                     max_steps=3, train_seconds=1.23456, resumed_train_seconds=0.5)  # fmt: skip
+    record = publish_run(
+        out, task="toy", model="cnn", k=None, seed=1, labels=np.array([0, 1, 1, 0]),
+        probs=np.array([[0.6, 0.4]] * 4), config={"x": 1}, fit=fit, inference_seconds=0.5,
+        details={"seq_len": 7}, write_model=lambda d: (d / "model.bin").write_bytes(b"w"),
+        work_dir=work,
+    )  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == [
+        "metrics.json", "model.bin", "predictions.tsv", "train_log.csv"
+    ]  # fmt: skip
+    assert not work.exists()
+    saved = json.loads((out / "metrics.json").read_text())
+    assert set(saved) == set(RUN_KEYS) and saved == json.loads(json.dumps(record))
+    assert (saved["best_step"], saved["best_dev"], saved["steps"]) == (2, 0.0, 3)
+    assert (saved["train_seconds"], saved["inference_seqs_per_s"]) == (1.235, 8.0)
+    assert saved["warnings"] == [
+        "all 4 test predictions are class 0",
+        "dev mcc never rose above chance (0); best 0.0",
+    ]
+    assert saved["details"] == {"seq_len": 7}
+
+
+def test_run_folder_made_beforehand_gets_metrics_json_last(tmp_path, monkeypatch):
+    """Snakemake makes an output's folder before the job: the entries then move in one at a
+    time, and metrics.json (what readers take as "the run is complete") must land after the
+    model and predictions, whatever the names' order."""
+    import os
+
+    from dnabert import provenance
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an earlier attempt")
+    moved = []
+    real = os.replace
+
+    def spy(src, dst):
+        moved.append(os.path.basename(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(provenance.os, "replace", spy)
+    with provenance.atomic_path(out, is_dir=True, last="metrics.json") as tmp:
+        for name in ("a_first.tsv", "metrics.json", "model", "predictions.tsv"):
+            (tmp / name).write_text(name)
+    assert moved == ["a_first.tsv", "model", "predictions.tsv", "metrics.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "a_first.tsv", "metrics.json", "model", "predictions.tsv",
+    ]  # fmt: skip

@@ -232,7 +232,7 @@ def test_scratch_run_is_recorded_as_the_control(tmp_path):
     )
     metrics = json.loads((out / "metrics.json").read_text())
     assert record["model"] == metrics["model"] == "dnabert_scratch"
-    assert metrics["init"] == "scratch" and metrics["config"]["init"] == "scratch"
+    assert metrics["details"]["init"] == "scratch" and metrics["config"]["init"] == "scratch"
     assert isinstance(metrics["warnings"], list)  # degenerate-run warnings, see below
 
 
@@ -264,3 +264,85 @@ def test_cli_runs_the_control(tmp_path):
     rc = main([*args, "--seed", "1", "--out-dir", str(out), "--max-steps", "2", "--from-scratch"])
     assert rc == 0
     assert json.loads((out / "metrics.json").read_text())["model"] == "dnabert_scratch"
+
+
+# ------------------------------------------------ one run directory contract for every trainer
+
+# Every trainer's metrics.json has exactly these top-level keys (its own extras under "details").
+RUN_KEYS = {
+    "accuracy", "precision", "recall", "f1", "mcc", "auroc", "auprc", "n_test",
+    "task", "model", "k", "seed", "config", "code_version", "packages", "created",
+    "warnings", "architecture", "n_params", "n_classes", "n_train", "n_dev", "device",
+    "steps", "max_steps", "select_metric", "best_step", "best_dev",
+    "train_seconds", "resumed_train_seconds", "inference_seconds", "inference_seqs_per_s",
+    "details",
+}  # fmt: skip
+
+
+def test_finetuning_and_baselines_write_the_same_metrics_keys(trained, tmp_path):
+    from dnabert.baselines.kmer_lr import run_kmer_lr
+    from dnabert.baselines.train_baseline import run_baseline
+
+    _, out, task = trained
+    finetuned = json.loads((out / "metrics.json").read_text())
+    params = {"max_steps": 4, "eval_every": 2, "batch_size": 32, "device": "cpu"}
+    run_baseline(task, "deepbind", tmp_path / "deepbind", seed=0, params=params)
+    run_kmer_lr(task, tmp_path / "kmer_lr", seed=0, params={"ks": [2], "c_grid": [1.0]})
+    cnn = json.loads((tmp_path / "deepbind" / "metrics.json").read_text())
+    kmer = json.loads((tmp_path / "kmer_lr" / "metrics.json").read_text())
+    assert set(finetuned) == set(cnn) == set(kmer) == RUN_KEYS
+    assert (finetuned["steps"], cnn["steps"], kmer["steps"]) == (48, 4, None)  # 4 epochs x 12
+    assert (finetuned["n_train"], cnn["n_train"], kmer["n_train"]) == (384, 384, 384)
+    assert finetuned["architecture"] == "BertForSequenceClassification"
+    assert (cnn["architecture"], kmer["architecture"]) == ("DeepBindCNN", "LogisticRegression")
+    assert finetuned["details"]["tokenizer"] == "DNATokenizer"
+    assert cnn["details"]["seq_len"] == 40 and kmer["details"]["ks"] == [2]
+
+
+def _bad_test_labels(task, tmp_path):
+    """A copy of ``task`` whose test split has a label (2) the binary training split lacks."""
+    bad = tmp_path / "bad_task"
+    bad.mkdir()
+    for name in ("train", "dev", "test"):
+        df = pd.read_csv(task / f"{name}.tsv", sep="\t")
+        if name == "test":
+            df.loc[5, "label"] = 2
+        df.to_csv(bad / f"{name}.tsv", sep="\t", index=False)
+    return bad
+
+
+@pytest.mark.parametrize("precreated", [False, True])  # Snakemake makes the folder first
+def test_failed_runs_leave_no_partial_output(trained, tmp_path, monkeypatch, precreated):
+    """A run that fails after training (a test label outside the trained classes, noticed when
+    the metrics are computed; a model that cannot be saved) leaves its run folder as it found
+    it: absent, or empty; fine-tuning keeps its checkpoints for the rerun."""
+    from dnabert.baselines.kmer_lr import run_kmer_lr
+    from dnabert.baselines.train_baseline import run_baseline
+
+    _, _, task = trained
+    bad = _bad_test_labels(task, tmp_path)
+    outs = {name: tmp_path / "results" / name / "seed0" for name in ("deepbind", "kmer", "ft")}
+    if precreated:
+        for out in outs.values():
+            out.mkdir(parents=True)
+    params = {"max_steps": 4, "eval_every": 2, "batch_size": 32, "device": "cpu"}
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.1"):
+        run_baseline(bad, "deepbind", outs["deepbind"], seed=0, params=params)
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.1"):
+        run_kmer_lr(bad, outs["kmer"], seed=0, params={"ks": [2], "c_grid": [1.0]})
+
+    def full_disk(self, path, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    pretrained = make_pretrained(tmp_path / "pretrained")
+    monkeypatch.setattr(DNATokenizer, "save_pretrained", full_disk)
+    cfg = {**FAST, "max_steps": 2, "eval_every": 1}
+    with pytest.raises(OSError, match="No space left on device"):
+        finetune(task, pretrained, outs["ft"], task="toy", k=3, seed=0, ft_cfg=cfg, device="cpu")
+    for name, out in outs.items():
+        if precreated:
+            assert list(out.iterdir()) == [], name  # not even a hidden temporary
+        else:
+            assert not out.exists(), name
+    left = sorted(p.name for p in (tmp_path / "results").rglob("*") if p.parent.name == "ft")
+    assert "seed0.work" in left  # fine-tuning's checkpoints, for the rerun to resume from

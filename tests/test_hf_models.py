@@ -160,11 +160,13 @@ def test_nt_finetunes_through_the_real_code_path(nt_run, task):
     assert (metrics["task"], metrics["model"], metrics["k"], metrics["seed"]) == (
         "toy", "nt_tiny", None, 0,
     )  # fmt: skip
-    assert metrics["tokenizer"] == "EsmTokenizer"
+    assert metrics["details"]["tokenizer"] == "EsmTokenizer"
     # its own tokenizer: 60 bp = 10 non-overlapping 6-mers (DNABERT-3 would use 58 k-mers)
-    assert metrics["tokens_per_sequence"] == LENGTH / 6
-    assert metrics["max_length"] == 64  # 66 positions less the padding offset (pad id 1 + 1)
-    assert metrics["pretrained"] == str(model_dir)
+    assert metrics["details"]["tokens_per_sequence"] == LENGTH / 6
+    assert (
+        metrics["details"]["max_length"] == 64
+    )  # 66 positions less the padding offset (pad id 1 + 1)
+    assert metrics["details"]["pretrained"] == str(model_dir)
     assert metrics["steps"] == FAST["max_steps"] and metrics["best_step"] in (6, 12)
     for key in ("accuracy", "mcc", "auroc", "auprc", "code_version", "config"):
         assert key in metrics
@@ -197,9 +199,11 @@ def test_bpe_bert_finetunes_with_its_own_tokenizer(tmp_path, task):
     torch.set_num_threads(1)
     record = finetune_hf_model(task, spec, out, task="toy", seed=1, ft_cfg=FAST, device="cpu")
     assert (record["model"], record["k"], record["seed"]) == ("BPE-BERT", None, 1)
-    assert record["tokenizer"] == type(tok).__name__  # TokenizersBackend in transformers 5
-    assert record["tokens_per_sequence"] == pytest.approx(np.mean(counts), abs=1e-3)
-    assert record["max_length"] == 128
+    assert (
+        record["details"]["tokenizer"] == type(tok).__name__
+    )  # TokenizersBackend in transformers 5
+    assert record["details"]["tokens_per_sequence"] == pytest.approx(np.mean(counts), abs=1e-3)
+    assert record["details"]["max_length"] == 128
     assert len(pd.read_csv(out / "predictions.tsv", sep="\t")) == 48
     assert (out / "model" / "tokenizer.json").exists()
 
@@ -383,7 +387,9 @@ def test_snakemake_runs_a_configured_model_under_its_name(repo, tmp_path):
     assert "it/s]" not in output
     metrics = json.loads((work / RUN / "metrics.json").read_text())
     assert (metrics["task"], metrics["model"], metrics["k"]) == ("motif", "NT-tiny", None)
-    assert metrics["max_length"] == 32 and metrics["tokenizer"] == "EsmTokenizer"
+    assert (
+        metrics["details"]["max_length"] == 32 and metrics["details"]["tokenizer"] == "EsmTokenizer"
+    )
     assert len(pd.read_csv(work / RUN / "predictions.tsv", sep="\t")) == 24
     log = (work / "logs/finetune/motif/NT-tiny/seed1.log").read_text()
     assert "test accuracy" in log  # our own lines stay in the rule log
@@ -441,7 +447,7 @@ def test_cli_finetunes_a_model_directory(tmp_path, task):
     assert main(args) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert (metrics["model"], metrics["task"], metrics["seed"]) == ("nt_tiny", "task", 3)
-    assert (metrics["steps"], metrics["max_length"]) == (3, 16)
+    assert (metrics["steps"], metrics["details"]["max_length"]) == (3, 16)
     # DNABERT still needs its k; a missing directory is one clear error line
     assert main(["finetune", "--task-dir", str(task), "--pretrained", str(model_dir),
                  "--out-dir", str(tmp_path / "x")]) == 1  # fmt: skip

@@ -120,8 +120,8 @@ def test_c_is_chosen_on_dev_not_test(tmp_path):
     params = {"c_grid": [1e-6, 10.0], "class_weights": None}
     out = tmp_path / "run"
     record = run_kmer_lr(_write_task(tmp_path, splits), out, seed=0, params=params)
-    assert record["C"] == 10.0
-    scores = {row["C"]: row["mcc"] for row in record["dev_scores"]}
+    assert record["details"]["C"] == 10.0
+    scores = {row["C"]: row["mcc"] for row in record["details"]["dev_scores"]}
     assert scores[10.0] > 0.8 and scores[1e-6] == 0
     assert record["mcc"] < -0.5  # the test split, scored once with dev's choice
     log = pd.read_csv(out / "eval_log.csv")
@@ -143,7 +143,8 @@ def test_run_dir_keeps_the_baselines_contract(tmp_path):
                 "task", "model", "k", "seed", "config", "code_version", "packages"):  # fmt: skip
         assert key in meta, key
     assert (meta["model"], meta["k"], meta["seed"], meta["task"]) == ("kmer_lr", None, 5, "toy")
-    assert meta["config"] == {"x": 1} and meta["ks"] == [3, 4] and meta["n_features"] == 64 + 256
+    assert meta["config"] == {"x": 1} and meta["details"]["ks"] == [3, 4]
+    assert meta["details"]["n_features"] == 64 + 256
     pred = pd.read_csv(out / "predictions.tsv", sep="\t")
     assert list(pred.columns) == ["label", "pred", "prob_0", "prob_1", "chrom", "start", "strand"]
     assert (pred["start"].to_numpy() == data["test"]["start"].to_numpy()).all()

@@ -90,12 +90,13 @@ def _named_full(exc: OSError, path: Path) -> OSError:
     return err
 
 
-def _replace_contents(new: Path, target: Path) -> None:
+def _replace_contents(new: Path, target: Path, last: str | None = None) -> None:
     """Move every entry of ``new`` into the existing directory ``target`` (``os.replace``, one
-    entry at a time), then remove ``target``'s entries that ``new`` did not have. ``target``
-    itself is never removed or renamed, so it may be a symlink or a mount point."""
+    entry at a time, the entry named ``last`` after all others), then remove ``target``'s entries
+    that ``new`` did not have. ``target`` itself is never removed or renamed, so it may be a
+    symlink or a mount point."""
     names = {p.name for p in new.iterdir()}
-    for name in sorted(names):
+    for name in sorted(names, key=lambda n: (n == last, n)):
         dest = target / name
         if dest.is_dir() and not dest.is_symlink():
             shutil.rmtree(dest)  # a directory cannot be replaced by os.replace when non-empty
@@ -110,14 +111,17 @@ def _replace_contents(new: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[Path]:
+def atomic_path(
+    path: str | os.PathLike, *, is_dir: bool = False, last: str | None = None
+) -> Iterator[Path]:
     """Yield a temporary path for ``path``; move it onto ``path`` only if the block succeeds.
 
     Files: a temporary sibling in the same directory (same filesystem), renamed with one atomic
     ``os.replace``. Directories (``is_dir``): when ``path`` does not exist yet, a temporary
     sibling directory renamed onto it; when it exists, a temporary directory *inside* it (so on
-    its filesystem) whose entries then replace ``path``'s entries one by one, old entries not
-    rewritten being removed: ``path`` itself is never removed or renamed, so it may be a
+    its filesystem) whose entries then replace ``path``'s entries one by one (the one named
+    ``last``, e.g. a run's ``metrics.json``, after all others), old entries not rewritten being
+    removed: ``path`` itself is never removed or renamed, so it may be a
     symlink to scratch space or a mount point. On any exception the temporary is removed and
     ``path`` is left untouched, and folders made for it are removed again when empty.
     ``No space left on device`` (and over quota) errors name ``path``.
@@ -142,7 +146,7 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[Pa
     try:
         yield tmp
         if in_place:
-            _replace_contents(tmp, path)
+            _replace_contents(tmp, path, last)
             tmp.rmdir()
         else:
             os.replace(tmp, path)

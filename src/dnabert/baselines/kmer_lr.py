@@ -17,9 +17,9 @@ Memory: features are sparse ``(N, 5376)`` CSR matrices; the test split is featur
 fitted and the model-selection sets with fixed random subsets, so a genome-wide promscan (hundreds
 of thousands of 1001 bp windows) stays within a few GB (see docs/baselines.md).
 
-A run writes, like the other baselines (:func:`dnabert.evaluate.write_run`):
-``metrics.json`` (model ``kmer_lr``, k None; ``extra`` holds ``ks``, the chosen ``C``, the dev
-scores of every ``C``, the training time and throughput), ``predictions.tsv`` (same columns and
+A run is published like every other (:func:`dnabert.evaluate.publish_run`): ``metrics.json``
+(model ``kmer_lr``, k None, ``steps`` null; ``details`` holds ``ks``, the chosen ``C``, the dev
+scores of every ``C``, ``n_features``), ``predictions.tsv`` (same columns and
 row order as the test split, with its provenance columns), ``eval_log.csv`` (one row per ``C``)
 and ``model.npz``: ``ks (n_k,)``, ``coef (n_out, F)`` float64 with the scaling folded in (so the
 logits are ``features @ coef.T + intercept``), ``intercept (n_out,)``, ``classes (C,)`` and
@@ -48,8 +48,7 @@ from dnabert.datasets.common import (
     read_task_split,
     sample_rows,
 )
-from dnabert.evaluate import compute_metrics, write_run
-from dnabert.provenance import atomic_path
+from dnabert.evaluate import FitSummary, compute_metrics, publish_run
 from dnabert.seq import SequenceError
 
 log = logging.getLogger(__name__)
@@ -256,9 +255,8 @@ def run_kmer_lr(
     ``out_dir`` (see the module doc). ``params``: the schema's ``baselines.kmer_lr`` keys
     (``ks, c_grid, select_metric, class_weights, max_iter, tol, max_train_examples,
     eval_max_examples, chunk_size``); missing keys take the defaults; ``threads`` caps BLAS
-    threads (see :func:`fit_kmer_lr`). The files are assembled in
-    ``{out_dir}.work`` and renamed into place, so a failed run leaves no output. Returns the
-    metrics record.
+    threads (see :func:`fit_kmer_lr`). The files are assembled in a temporary directory and
+    moved into place as a whole, so a failed run leaves no output. Returns the metrics record.
     """
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     task = task or task_dir.name
@@ -279,38 +277,46 @@ def run_kmer_lr(
     probs = predict_proba(model, test["sequence"].tolist(), int(p["chunk_size"]))
     infer_seconds = time.perf_counter() - t1
     chosen = next(row for row in c_log if row["C"] == float(model["C"]))
-    extra = {
-        "ks": [int(k) for k in model["ks"]],
-        "C": float(model["C"]),
-        "n_classes": int(model["classes"].size),
-        "n_features": int(model["coef"].shape[1]),
-        "n_params": int(model["coef"].size + model["intercept"].size),
-        "train_seconds": round(train_seconds, 3),
-        "best": {"C": float(model["C"]), p["select_metric"]: chosen.get(p["select_metric"])},
-        "best_step": None,
-        "converged": bool(chosen["converged"]),
-        "dev_scores": c_log,
-        "infer_seq_per_s": round(len(test) / infer_seconds, 1) if infer_seconds > 0 else None,
-        "train_params": p,
-        "device": "cpu",
-        "n_train": len(train),
-        "n_dev": len(dev),
-    }
-    with atomic_path(out_dir, is_dir=True) as work:  # nothing half-written on failure
-        record = write_run(
-            work,
-            task=task,
-            model=NAME,
-            k=None,
-            seed=seed,
-            labels=test["label"].to_numpy(),
-            probs=probs,
-            config=config,
-            extra=extra,
-            predictions_extra=test[[c for c in PROVENANCE_COLUMNS if c in test.columns]],
-        )
-        np.savez(work / "model.npz", **model)
-        pd.DataFrame(c_log).to_csv(work / "eval_log.csv", index=False)
+
+    def write_model(run_dir: Path) -> None:
+        np.savez(run_dir / "model.npz", **model)
+        pd.DataFrame(c_log).to_csv(run_dir / "eval_log.csv", index=False)
+
+    record = publish_run(
+        out_dir,
+        task=task,
+        model=NAME,
+        k=None,
+        seed=seed,
+        labels=test["label"].to_numpy(),
+        probs=probs,
+        config=config,
+        fit=FitSummary(
+            architecture="LogisticRegression",
+            n_params=int(model["coef"].size + model["intercept"].size),
+            n_classes=int(model["classes"].size),
+            n_train=len(train),
+            n_dev=len(dev),
+            device="cpu",
+            select_metric=p["select_metric"],
+            best={"C": float(model["C"]), p["select_metric"]: chosen.get(p["select_metric"])},
+            steps=None,  # no optimizer steps: one lbfgs fit per C
+            max_steps=None,
+            train_seconds=train_seconds,
+        ),
+        inference_seconds=infer_seconds,
+        details={
+            "ks": [int(k) for k in model["ks"]],
+            "C": float(model["C"]),
+            "n_features": int(model["coef"].shape[1]),
+            "converged": bool(chosen["converged"]),
+            "dev_scores": c_log,
+            "train_params": p,
+        },
+        write_model=write_model,
+        predictions_extra=test[[c for c in PROVENANCE_COLUMNS if c in test.columns]],
+        logs=(),
+    )
     log.info(
         "kmer_lr on %s (seed %d, C=%g): test accuracy %.3f, MCC %.3f in %.1f s",
         task, seed, float(model["C"]), record["accuracy"], record["mcc"], train_seconds,

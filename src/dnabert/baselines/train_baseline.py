@@ -5,19 +5,22 @@ one-hot encodes each batch on the fly (``(N, 4, L)`` float32, ``N`` -> zero colu
 :func:`dnabert.train.train` (cross-entropy; dev metrics from
 :func:`dnabert.evaluate.compute_metrics` every ``eval_every`` steps; the best weights by
 ``select_metric`` are restored, with early stopping after ``patience`` evals), then predicts the
-test split and writes, through :func:`dnabert.evaluate.write_run`:
+test split and publishes its run directory with :func:`dnabert.evaluate.publish_run` (the one
+path every trainer writes through):
 
-- ``{out_dir}/metrics.json`` (model = the baseline's name, k = None; ``extra`` holds the training
-  time, best dev step and value, inference throughput in sequences/s, parameter count, the
-  architecture ``arch`` and ``seq_len``/``n_classes`` needed to rebuild the model);
+- ``{out_dir}/metrics.json`` (model = the baseline's name, k = None; the keys of every run,
+  :data:`dnabert.evaluate.RUN_KEYS`: training time, best dev step and value, inference
+  throughput in sequences/s, parameter count, ...; ``details`` holds the architecture settings
+  ``arch`` and ``seq_len`` that rebuild the model with ``n_classes``, ``train_epochs``, the best
+  dev metrics and the training settings);
 - ``{out_dir}/predictions.tsv`` (one row per test row, same order, with the test split's
   provenance columns ``chrom, start, end, strand, source`` and ``cluster`` when present);
 - ``{out_dir}/model.pt`` (the ``state_dict``; :func:`load_baseline` rebuilds the module);
 - ``train_log.csv`` and ``eval_log.csv`` of the loop.
 
 Training happens in the sibling ``{out_dir}.work`` (checkpoints: a rerun resumes); the finished
-files are assembled in ``{out_dir}.work/final`` and renamed to ``out_dir`` as a whole, so a failed
-run leaves no final output; the work dir is removed on success.
+files are assembled in a temporary directory and moved onto ``out_dir`` as a whole, so a failed
+run leaves no output; the work dir is removed on success.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -39,7 +41,7 @@ from dnabert.baselines.models import build_model
 from dnabert.baselines.registry import baselines_for_task  # noqa: F401 (re-exported)
 from dnabert.config import schema_defaults
 from dnabert.datasets.common import PROVENANCE_COLUMNS, read_task_split
-from dnabert.evaluate import compute_metrics, write_run
+from dnabert.evaluate import FitSummary, compute_metrics, publish_run
 from dnabert.seq import one_hot
 from dnabert.train import TrainConfig, train
 
@@ -133,12 +135,13 @@ def _common_length(splits: dict[str, pd.DataFrame], path: Path) -> int:
 
 
 def load_baseline(run_dir: str | os.PathLike, device: str = "cpu") -> torch.nn.Module:
-    """Rebuild the trained module of a run dir from ``metrics.json`` (``model``, ``arch``,
-    ``seq_len``, ``n_classes``) and ``model.pt``; returned in eval mode."""
+    """Rebuild the trained module of a run dir from ``metrics.json`` (``model``, ``n_classes``,
+    ``details.arch``, ``details.seq_len``) and ``model.pt``; returned in eval mode."""
     run_dir = Path(run_dir)
     meta = json.loads((run_dir / "metrics.json").read_text())
+    details = meta["details"]
     model = build_model(
-        meta["model"], seq_len=meta["seq_len"], n_classes=meta["n_classes"], arch=meta["arch"]
+        meta["model"], seq_len=details["seq_len"], n_classes=meta["n_classes"], arch=details["arch"]
     )
     state = torch.load(run_dir / "model.pt", map_location=device, weights_only=True)
     model.load_state_dict(state)
@@ -170,39 +173,13 @@ def run_baseline(
     task_dir, out_dir = Path(task_dir), Path(out_dir)
     task = task or task_dir.name
     p = baseline_params(baseline, {"baselines": {baseline: params or {}}})
-    splits = {}
-    for name in ("train", "dev", "test"):
-        path = task_dir / f"{name}.tsv"
-        # train: the two columns it needs (a genome-wide promscan train split is ~5 GB of TSV)
-        splits[name] = read_task_split(
-            path, columns=["sequence", "label"] if name == "train" else None
-        )
-        if name == "train" and splits[name].empty:
-            raise ValueError(f"{path}: the training split is empty")
+    splits = _read_splits(task_dir)
     seq_len = _common_length(splits, task_dir)
     n_classes = max(2, int(splits["train"]["label"].max()) + 1)
 
     torch.manual_seed(seed)
     model = build_model(baseline, seq_len=seq_len, n_classes=n_classes, arch=p["arch"])
-    # A budget in epochs (DeepBind-style: max_steps null): evaluate once per epoch by default.
-    steps_per_epoch = math.ceil(len(splits["train"]) / int(p["batch_size"]))
-    max_steps = p["max_steps"] if p["max_steps"] is not None else steps_per_epoch * p["epochs"]
-    eval_every = p["eval_every"] if p["eval_every"] is not None else steps_per_epoch
-    cfg = TrainConfig(
-        max_steps=int(max_steps),
-        batch_size=int(p["batch_size"]),
-        lr=float(p["lr"]),
-        weight_decay=float(p["weight_decay"]),
-        warmup_steps=0,
-        eval_every=int(eval_every),
-        ckpt_every=int(eval_every) or 1000,
-        select_metric=p["select_metric"],
-        patience=int(p["patience"]),
-        seed=seed,
-        device=p["device"],
-        precision="fp32",
-        log_every=max(1, min(50, int(max_steps) // 10)),
-    )
+    cfg, steps_per_epoch = loop_config(p, len(splits["train"]), seed)
     dev = splits["dev"]
     if p["eval_max_examples"] and len(dev) > p["eval_max_examples"]:
         # model selection on a fixed random subset of dev (genome-wide promscan dev is huge)
@@ -233,8 +210,10 @@ def run_baseline(
         eval_fn=eval_fn if len(dev) else None,
         run_config={"baseline": baseline, "task": task, "params": p},
     )
-    # plus the loop time of earlier, interrupted parts (from the checkpoint resumed)
-    train_seconds = time.perf_counter() - t0 + result["resumed_seconds"]
+    fit = FitSummary.from_loop(
+        model, result, started=t0, n_classes=n_classes, n_train=len(splits["train"]),
+        n_dev=len(dev), select_metric=p["select_metric"], max_steps=cfg.max_steps,
+    )  # fmt: skip
 
     test = splits["test"]
     model.eval()
@@ -244,51 +223,68 @@ def run_baseline(
         n_classes,
     )
     infer_seconds = time.perf_counter() - t1
-    extra = {
+
+    def write_model(run_dir: Path) -> None:
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, run_dir / "model.pt")
+
+    details = {
         "seq_len": seq_len,
-        "n_classes": n_classes,
         "arch": dict(p["arch"]),
-        "n_params": sum(t.numel() for t in model.parameters()),
-        "train_seconds": round(train_seconds, 3),
-        "train_steps": result["step"],
         "train_epochs": round(result["step"] / steps_per_epoch, 2),
         "best": result["best"],
-        "best_step": (result["best"] or {}).get("step"),
-        "infer_seq_per_s": round(len(test) / infer_seconds, 1) if infer_seconds > 0 else None,
         "train_params": {k: v for k, v in p.items() if k != "arch"},
-        "device": result["device"],
-        "n_train": len(splits["train"]),
-        "n_dev": len(dev),
     }
-    provenance_cols = [c for c in PROVENANCE_COLUMNS if c in test.columns]
-    final = work / "final"
-    shutil.rmtree(final, ignore_errors=True)
-    record = write_run(
-        final,
-        task=task,
-        model=baseline,
-        k=None,
-        seed=seed,
-        labels=test["label"].to_numpy(),
-        probs=probs,
-        config=config,
-        extra=extra,
-        predictions_extra=test[provenance_cols],
-    )
-    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, final / "model.pt")
-    for name in ("train_log.csv", "eval_log.csv"):
-        if (work / name).exists():
-            shutil.copy2(work / name, final / name)
-    if out_dir.exists():  # Snakemake pre-creates the (empty) output directory
-        shutil.rmtree(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(final, out_dir)
-    shutil.rmtree(work, ignore_errors=True)
+    record = publish_run(
+        out_dir, task=task, model=baseline, k=None, seed=seed,
+        labels=test["label"].to_numpy(), probs=probs, config=config, fit=fit,
+        inference_seconds=infer_seconds, details=details, write_model=write_model,
+        predictions_extra=test[[c for c in PROVENANCE_COLUMNS if c in test.columns]],
+        work_dir=work,
+    )  # fmt: skip
     log.info(
         "%s on %s (seed %d): test accuracy %.3f, MCC %.3f",
         baseline, task, seed, record["accuracy"], record["mcc"],
     )  # fmt: skip
     return record
+
+
+def _read_splits(task_dir: Path) -> dict[str, pd.DataFrame]:
+    """``train`` (``sequence`` and ``label`` only: a genome-wide promscan train split is ~5 GB
+    of TSV), ``dev`` and ``test`` (with provenance columns) of ``task_dir``; an empty training
+    split raises ValueError naming the file."""
+    splits = {}
+    for name in ("train", "dev", "test"):
+        path = task_dir / f"{name}.tsv"
+        columns = ["sequence", "label"] if name == "train" else None
+        splits[name] = read_task_split(path, columns=columns)
+        if name == "train" and splits[name].empty:
+            raise ValueError(f"{path}: the training split is empty")
+    return splits
+
+
+def loop_config(p: dict, n_train: int, seed: int) -> tuple[TrainConfig, int]:
+    """The loop settings of a baseline with settings ``p`` on ``n_train`` sequences, and the
+    steps per epoch. A budget of ``max_steps``, or in epochs when it is null (DeepBind-style),
+    then evaluated once per epoch unless ``eval_every`` says otherwise; no warmup, fp32."""
+    steps_per_epoch = math.ceil(n_train / int(p["batch_size"]))
+    max_steps = p["max_steps"] if p["max_steps"] is not None else steps_per_epoch * p["epochs"]
+    eval_every = p["eval_every"] if p["eval_every"] is not None else steps_per_epoch
+    cfg = TrainConfig(
+        max_steps=int(max_steps),
+        batch_size=int(p["batch_size"]),
+        lr=float(p["lr"]),
+        weight_decay=float(p["weight_decay"]),
+        warmup_steps=0,
+        eval_every=int(eval_every),
+        ckpt_every=int(eval_every) or 1000,
+        select_metric=p["select_metric"],
+        patience=int(p["patience"]),
+        seed=seed,
+        device=p["device"],
+        precision="fp32",
+        log_every=max(1, min(50, int(max_steps) // 10)),
+    )
+    return cfg, steps_per_epoch
 
 
 def _pad_classes(probs: np.ndarray, n_classes: int) -> np.ndarray:
