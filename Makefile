@@ -1,6 +1,7 @@
 # Two set-up commands, both from a fresh clone with Python 3.11 (no conda, no GPU):
 #   make demo   installs what is needed and runs the offline demo pipeline
-#   make test   installs what is needed and runs the tests
+#   make test   installs what is needed and runs the tests (all but the demo's own, marker demo)
+#   make test-demo   the demo's end-to-end run and its quality checks (15-20 min on 2 cores)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ TORCH_SPEC ?= torch==2.13.0
 # Tools the venv provides (snakefmt's shfmt, snakemake's python) must be found by name too.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test test-demo lint format clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +34,10 @@ demo: install
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml --printshellcmds
 
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not demo"
+
+test-demo: install
+	$(BIN)/python -m pytest -m demo
 
 lint: install
 	$(BIN)/ruff check src tests workflow benchmarks

@@ -10,11 +10,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 # Scheduling under pytest-xdist (`make test` runs `pytest -n 2 --dist loadgroup
-# --no-loadscope-reorder`): each test file is one unit of work, so its module fixtures are built
-# once, except the end-to-end demo, a unit of its own; the longest units come first, so that the
-# demo (most of the suite's time) starts at once and the rest fills the other worker.
+# --no-loadscope-reorder -m "not demo"`): each test file is one unit of work, so its module
+# fixtures (the tiny workflow run of test_e2e_tiny.py) are built once, except the demo's own
+# end-to-end test (marker demo, `make test-demo`), a unit of its own whenever it is selected with
+# others; the longest units come first, so that they start at once and the rest fills the other
+# worker.
 _LONGEST_FIRST = (
     "test_workflow.py::test_demo_runs_end_to_end",
+    "test_e2e_tiny.py",
     "test_report_workflow.py",
     "test_cross_species.py",
     "test_custom_tasks.py",

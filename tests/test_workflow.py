@@ -156,8 +156,11 @@ def test_invalid_config_stops_before_any_job(repo, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.demo  # not in `make test` (15-20 min on 2 cores): `make test-demo`
 def test_demo_runs_end_to_end(repo, tmp_path):
-    """The real demo: generated data -> verified downloads -> datasets -> corpus -> pretraining."""
+    """The real demo: generated data -> verified downloads -> datasets -> corpus -> pretraining,
+    and what its models learn from the planted signals (the wiring alone, on a tiny config:
+    tests/test_e2e_tiny.py)."""
     result = _snakemake(
         repo, "--cores", "2", "--configfile", str(repo / "config/demo.yaml"),
         "--directory", str(tmp_path), timeout=1800,
