@@ -114,7 +114,13 @@ def test_changed_splice_setting_reruns_no_promoter_job(repo, finished):
     cfg["datasets"]["splice"]["window"] = 100
     out = _dry_run(repo, finished, cfg)
     changed = _rules_with("params have changed since last execution", out)
-    assert "build_splice_dataset" in changed, out[-3000:]
+    # the three splice builds (one rule, two variants: splice.smk) share the setting
+    splice_builds = {
+        "build_splice_dataset",
+        "build_splice_rc_dataset",
+        "build_splice_round_dataset",
+    }
+    assert splice_builds <= changed, out[-3000:]
     jobs = _jobs(out)
     for rule in ("build_promoter_dataset", "build_promscan_dataset", "build_tf_dataset"):
         assert rule not in jobs and rule not in changed, out[-3000:]
@@ -135,3 +141,30 @@ def test_figures_and_viz_rerun_when_predictions_or_model_change(repo, finished):
     assert jobs.get("plot_figures") == 1, out[-3000:]
     assert jobs.get("viz_attention_motifs") == 1 and jobs.get("ism") == 1, out[-3000:]
     assert "collect_metrics" not in jobs
+
+
+def test_viz_and_ism_rerun_only_for_the_report_keys_they_read(repo, finished):
+    cfg = copy.deepcopy(_base_config(repo))
+    cfg["report"]["ism"]["max_sequences"] = 3
+    out = _dry_run(repo, finished, cfg)
+    changed = _rules_with("params have changed since last execution", out)
+    assert "ism" in changed and "viz_attention_motifs" not in changed, out[-3000:]
+    assert "viz_attention_motifs" not in _jobs(out) and "plot_figures" not in _jobs(out)
+    # a new viz task adds its own runs and reruns no other
+    cfg = copy.deepcopy(_base_config(repo))
+    cfg["report"]["viz_tasks"].append("splice")
+    out = _dry_run(repo, finished, cfg)
+    jobs = _jobs(out)
+    assert jobs.get("viz_attention_motifs") == 1 and jobs.get("ism") == 1, out[-3000:]
+    assert not _rules_with("params have changed since last execution", out), out[-3000:]
+
+
+def test_a_new_variant_task_reruns_no_other_variant_run(repo, finished):
+    cfg = copy.deepcopy(_base_config(repo))
+    cfg["variants"]["tasks"].append("tf_DEMOTF01")
+    out = _dry_run(repo, finished, cfg)
+    assert _jobs(out).get("score_variants") == 1, out[-3000:]
+    assert not _rules_with("params have changed since last execution", out), out[-3000:]
+    cfg["variants"]["top_n"] = 5  # a setting the scoring reads reruns every variant run
+    out = _dry_run(repo, finished, cfg)
+    assert _jobs(out).get("score_variants") == 2, out[-3000:]
