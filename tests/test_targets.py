@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 
@@ -349,3 +350,23 @@ def test_rule_all_targets(defaults):
     no_tf = _cfg(defaults, datasets={"tasks": ["splice"]})
     assert targets.tf_targets(no_tf, {}, _selected(calls)) == []
     assert calls == ["tf"]  # no tf task: the selection is not asked for
+
+
+def test_tf_selection_table(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    table = tmp_path / "tf_experiments.tsv"
+    table.write_text(
+        "experiment\turl\tmd5\n"
+        "A\tpeaks/A.narrowPeak.gz\t\n"
+        "B\thttps://example.org/B.bed.gz\tab12\n"
+        f"C\tfile://{tmp_path}/peaks/C.bed.gz\t\n"
+    )
+    assert targets.selected_tf_tasks(table) == ["tf_A", "tf_B", "tf_C"]
+    assert targets.tf_peak_sources(table, "A") == ["peaks/A.narrowPeak.gz"]
+    assert targets.tf_peak_sources(table, "B") == []  # downloaded: no input
+    assert targets.tf_peak_sources(table, "C") == ["peaks/C.bed.gz"]
+    # a new version of the table (a rerun of the selection) is read again
+    table.write_text("experiment\turl\tmd5\nZ\t/data/Z.bed.gz\t\n")
+    os.utime(table, (1, 1))
+    assert targets.selected_tf_tasks(table) == ["tf_Z"]
+    assert targets.tf_peak_sources(table, "Z") == ["/data/Z.bed.gz"]

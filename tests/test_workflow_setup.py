@@ -13,6 +13,7 @@ from dnabert.config import ConfigError, default_config
 from dnabert.workflow_setup import (
     alternatives,
     check_run_config,
+    custom_import_settings,
     export_job_environment,
     finetune_settings,
     genome_settings,
@@ -108,3 +109,15 @@ def test_finetune_settings_apply_the_tasks_overrides_without_models():
     splice, other = finetune_settings(cfg, "splice"), finetune_settings(cfg, "promscan")
     assert splice["lr"] == 0.5 and other["lr"] == cfg["finetune"]["lr"]
     assert "models" not in splice and list(splice) == sorted(splice)
+
+
+def test_tss_calls_and_custom_import_settings():
+    cfg = default_config()
+    cfg["baselines"]["promid"].update(tss_threshold=0.7, lr=0.5)
+    assert step_settings(cfg, "tss_calls") == {"tss_threshold": 0.7, "tss_tolerance": 500}
+    spec = {"train": "t", "dev": "d", "test": "e", "format": "csv", "family": "tf",
+            "group": "g", "suite": "s", "baselines": ["kmer_lr"]}  # fmt: skip
+    assert custom_import_settings(spec) == {"dev": "d", "format": "csv", "test": "e", "train": "t"}
+    assert custom_import_settings({"train": "t", "dev": "d", "test": "e"}) == {
+        "dev": "d", "test": "e", "train": "t"
+    }  # fmt: skip

@@ -172,14 +172,25 @@ def splice_rc_hard_negatives(config: dict) -> str:
 
 
 def selected_tf_tasks(table: str | os.PathLike) -> list[str]:
-    """``tf_{experiment}`` of every experiment in the TF selection's table, in its order (the
-    table is read once per modification time: a dry run asks for it at every TF job)."""
-    return _selected_tf_tasks(str(table), os.path.getmtime(table))
+    """``tf_{experiment}`` of every experiment in the TF selection's table, in its order."""
+    return [f"{FAMILIES['tf'].prefix}{e}" for e in _tf_table(table)]
+
+
+def tf_peak_sources(table: str | os.PathLike, experiment: str) -> list[str]:
+    """The local file the peaks of ``experiment`` are copied from (its URL in the selection's
+    table is a path or ``file:`` URL, e.g. ``tf.source: local``), else none: an input of
+    ``download_peaks``, so that a changed file is fetched again."""
+    return local_sources({"url": _tf_table(table)[experiment]["url"]})
+
+
+def _tf_table(table: str | os.PathLike) -> dict[str, dict]:
+    # read once per modification time: a dry run asks for it at every TF job (690 in the paper)
+    return _read_tf_table(str(table), os.path.getmtime(table))
 
 
 @functools.cache
-def _selected_tf_tasks(table: str, mtime: float) -> list[str]:
-    return [f"{FAMILIES['tf'].prefix}{e}" for e in read_experiment_table(table)]
+def _read_tf_table(table: str, mtime: float) -> dict[str, dict]:
+    return read_experiment_table(table)
 
 
 def dataset_tasks(config: dict) -> list[str]:

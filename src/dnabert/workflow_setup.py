@@ -88,21 +88,35 @@ def genome_settings(config: dict) -> dict:
     return config.get("genome") or {"name": "none", "canonical_pattern": "", "chromosomes": []}
 
 
-# The config keys a step reads, by section: its params hold these and no others, so that a key
-# that says which jobs exist (report.viz_tasks, variants.tasks) or that another step reads
-# (report.ism for viz) reruns nothing here. The step's script reads exactly these keys.
+# The config keys a step reads, by section (dotted path): its params hold these and no others,
+# so that a key that says which jobs exist (report.viz_tasks, variants.tasks) or that another
+# step reads (report.ism for viz, PromID's training settings for DNABERT's TSS calls) reruns
+# nothing here. The step's script reads exactly these keys.
 _VARIANT_KEYS = ("window", "info_fields", "group_by", "max_ref_len", "max_alt_len", "target_class")
 STEP_KEYS = {
     "viz": ("report", ("viz_max_sequences", "n_heatmap_sequences", "motif", "attention", "dpi")),
     "ism": ("report", ("ism", "dpi")),
     "variants": ("variants", (*_VARIANT_KEYS, "batch_size", "device", "top_n")),
+    "tss_calls": ("baselines.promid", ("tss_threshold", "tss_tolerance")),
 }
+# What an import of a users' task reads of its spec (family, group, suite and baselines do not
+# change the dataset)
+CUSTOM_IMPORT_KEYS = ("train", "dev", "test", "format")
 
 
 def step_settings(config: dict, step: str) -> dict:
     """The config keys step ``step`` reads (:data:`STEP_KEYS`), key-sorted (a rule param)."""
-    section, keys = STEP_KEYS[step]
-    return canonical({key: config[section][key] for key in keys})
+    path, keys = STEP_KEYS[step]
+    section = config
+    for name in path.split("."):
+        section = section[name]
+    return canonical({key: section[key] for key in keys})
+
+
+def custom_import_settings(spec: dict) -> dict:
+    """What importing a users' task reads of its spec ``spec`` (:data:`CUSTOM_IMPORT_KEYS`
+    present in it), key-sorted (a rule param)."""
+    return canonical({key: spec[key] for key in CUSTOM_IMPORT_KEYS if key in spec})
 
 
 def finetune_settings(config: dict, task: str) -> dict:

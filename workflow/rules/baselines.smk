@@ -138,7 +138,7 @@ rule score_promscan_tss:
         mem_mb=2000,
         runtime=30,
     params:
-        promid=canonical(config["baselines"]["promid"]),
+        promid=setup.step_settings(config, "tss_calls"),
         step=config["datasets"]["promscan"]["step"],
     script:
         "../scripts/score_promscan_tss.py"

@@ -60,7 +60,14 @@ wildcard_constraints:
 def selected_tasks(family):
     """The tasks of an open family the checkpoint selected (tf: tf_{experiment})."""
     assert family is FAMILIES["tf"], family.name
-    return targets.selected_tf_tasks(checkpoints.select_tf_experiments.get().output.table)
+    return targets.selected_tf_tasks(
+        checkpoints.select_tf_experiments.get().output.table
+    )
+
+
+def get_tf_peak_source(wildcards):
+    table = checkpoints.select_tf_experiments.get().output.table
+    return targets.tf_peak_sources(table, wildcards.experiment)
 
 
 def get_tf_selection_inputs(wildcards):
@@ -152,7 +159,7 @@ def get_custom_task_files(wildcards):
 
 
 def get_custom_task_spec(wildcards):
-    return canonical(CUSTOM_TASKS[wildcards.task])
+    return setup.custom_import_settings(CUSTOM_TASKS[wildcards.task])
 
 
 def get_finetune_settings(wildcards):

@@ -58,6 +58,7 @@ checkpoint select_tf_experiments:
 rule download_peaks:
     input:
         table=paths.TF_TABLE,
+        source=get_tf_peak_source,  # a local file (tf.source local, file: URLs), else none
     output:
         paths.peak_file(),
     log:
