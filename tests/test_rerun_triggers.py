@@ -174,7 +174,7 @@ def test_a_new_variant_task_reruns_no_other_variant_run(repo, finished):
 
 def test_promids_training_settings_rerun_no_dnabert_tss_calls(repo, finished):
     cfg = copy.deepcopy(_base_config(repo))
-    cfg["baselines"]["promid"]["lr"] = 1.0e-3
+    cfg["baselines"]["promid"]["lr"] = 2.5e-3  # the default: 1e-3
     out = _dry_run(repo, finished, cfg)
     changed = _rules_with("params have changed since last execution", out)
     assert "train_baseline" in changed and "score_promscan_tss" not in changed, out[-3000:]

@@ -46,7 +46,7 @@ def setup_job_log(path: str | os.PathLike | None) -> None:
     log file ``path`` (appended), an uncaught exception's traceback at its end and the peak RSS
     line (:func:`record_failures`). ``path`` None: to stderr, for a ``shell:`` rule whose
     command sends stderr to ``{log}`` (the traceback then reaches the log through stderr)."""
-    logging.basicConfig(filename=path, level=logging.INFO, format=LOG_FORMAT, force=True)
+    logging.basicConfig(filename=path, level=logging.INFO, format=LOG_FORMAT)
     record_failures(log_exceptions=path is not None)
 
 
