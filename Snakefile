@@ -41,11 +41,6 @@ localrules:
 rule all:
     default_target: True
     input:
-        get_final_targets,
+        get_fixed_targets,
         get_tf_targets,
-        get_baseline_targets,
-        get_tf_baseline_targets,
-        get_report_targets,
-        get_finetune_targets,
-        get_variant_targets,
         paths.METRICS_TABLE,

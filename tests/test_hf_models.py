@@ -499,18 +499,16 @@ def test_trust_remote_code_runs_the_directorys_own_model(tmp_path, task, monkeyp
 
 
 def test_the_workflows_job_environment_silences_third_party_bars(repo, tmp_path):
-    """The variables common.smk sets for every job turn transformers' bars and load reports off
-    in a fresh process (without them both appear: the test can fail)."""
-    import re
+    """The variables common.smk sets for every job (dnabert.workflow_setup) turn transformers'
+    bars and load reports off in a fresh process (without them both appear: the test can fail)."""
     import subprocess
     import sys
 
-    settings = dict(
-        re.findall(
-            r'os\.environ\.setdefault\("(\w+)", "(\w+)"\)',
-            (repo / "workflow/rules/common.smk").read_text(),
-        )
-    )
+    from dnabert.workflow_setup import export_job_environment
+
+    settings = {}
+    export_job_environment("src", settings)
+    settings.pop("PYTHONPATH")
     assert settings == {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "warning"}
     nt = make_nt(tmp_path / "nt")
     code = (

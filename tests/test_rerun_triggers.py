@@ -115,6 +115,7 @@ def test_changed_splice_setting_reruns_no_promoter_job(repo, finished):
     out = _dry_run(repo, finished, cfg)
     changed = _rules_with("params have changed since last execution", out)
     assert "build_splice_dataset" in changed, out[-3000:]
+    assert _jobs(out)["build_splice_rc_dataset"] == 1  # splice_rc: splice with hard negatives
     jobs = _jobs(out)
     for rule in ("build_promoter_dataset", "build_promscan_dataset", "build_tf_dataset"):
         assert rule not in jobs and rule not in changed, out[-3000:]
@@ -135,3 +136,50 @@ def test_figures_and_viz_rerun_when_predictions_or_model_change(repo, finished):
     assert jobs.get("plot_figures") == 1, out[-3000:]
     assert jobs.get("viz_attention_motifs") == 1 and jobs.get("ism") == 1, out[-3000:]
     assert "collect_metrics" not in jobs
+
+
+def test_viz_and_ism_rerun_only_for_the_report_keys_they_read(repo, finished):
+    # what reruns unedited (earlier tests of this module touch some runs' files)
+    before = _jobs(_dry_run(repo, finished, _base_config(repo)))
+    cfg = copy.deepcopy(_base_config(repo))
+    cfg["report"]["ism"]["max_sequences"] = 3
+    out = _dry_run(repo, finished, cfg)
+    changed = _rules_with("params have changed since last execution", out)
+    assert "ism" in changed and "viz_attention_motifs" not in changed, out[-3000:]
+    jobs = _jobs(out)
+    assert jobs["ism"] == 5, out[-3000:]  # prom300_tata, promcore_tata, the 3 TF tasks
+    for rule in ("viz_attention_motifs", "plot_figures"):
+        assert jobs.get(rule) == before.get(rule), out[-3000:]
+    # a new viz task adds its own runs and reruns no other
+    cfg = copy.deepcopy(_base_config(repo))
+    cfg["report"]["viz_tasks"].append("splice")
+    out = _dry_run(repo, finished, cfg)
+    jobs = _jobs(out)
+    for rule in ("viz_attention_motifs", "ism"):
+        assert jobs.get(rule) == before.get(rule, 0) + 1, out[-3000:]
+    assert not _rules_with("params have changed since last execution", out), out[-3000:]
+
+
+def test_a_new_variant_task_reruns_no_other_variant_run(repo, finished):
+    assert "score_variants" not in _jobs(_dry_run(repo, finished, _base_config(repo)))
+    cfg = copy.deepcopy(_base_config(repo))
+    cfg["variants"]["tasks"].append("tf_DEMOTF01")
+    out = _dry_run(repo, finished, cfg)
+    assert _jobs(out).get("score_variants") == 1, out[-3000:]
+    assert not _rules_with("params have changed since last execution", out), out[-3000:]
+    cfg["variants"]["top_n"] = 5  # a setting the scoring reads reruns every variant run
+    out = _dry_run(repo, finished, cfg)
+    assert _jobs(out).get("score_variants") == 2, out[-3000:]
+
+
+def test_promids_training_settings_rerun_no_dnabert_tss_calls(repo, finished):
+    cfg = copy.deepcopy(_base_config(repo))
+    cfg["baselines"]["promid"]["lr"] = 2.5e-3  # the default: 1e-3
+    out = _dry_run(repo, finished, cfg)
+    changed = _rules_with("params have changed since last execution", out)
+    assert "train_baseline" in changed and "score_promscan_tss" not in changed, out[-3000:]
+    # PromID's own TSS calls follow its new predictions; DNABERT's stay
+    assert _jobs(out)["score_promscan_tss"] == 1, out[-3000:]
+    cfg["baselines"]["promid"]["tss_tolerance"] = 50  # read by the scoring: both rerun
+    out = _dry_run(repo, finished, cfg)
+    assert _jobs(out)["score_promscan_tss"] == 2, out[-3000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 
@@ -301,3 +302,71 @@ def test_users_tasks_are_custom_and_suite_tasks(defaults, monkeypatch):
     clash = _cfg(defaults, custom_tasks={"gue_x": MINE["mine"]})
     with pytest.raises(ValueError, match=r"custom_tasks \['gue_x'\]: names of suite tasks"):
         targets.users_tasks(clash)
+
+
+def test_rule_all_targets(defaults):
+    cfg = _cfg(defaults, datasets={"tasks": ["splice", "tf"]}, baselines={"enabled": ["kmer_lr"]})
+    cfg["report"]["viz_tasks"] = ["splice"]
+    cfg["variants"] = {"tasks": ["splice"], "vcf": {"url": "v.vcf"}}
+    calls = []
+    assert targets.fixed_targets(cfg, {}, "g", n_downloads=1, report=False) == [
+        "resources/genome/g.fa.fai",
+        "resources/genome/g.chrom.sizes",
+        "resources/genome/g.canonical.txt",
+        "results/datasets/splice/summary.json",
+        "results/models/dnabert6",
+        "results/baselines/splice/kmer_lr/seed42/metrics.json",
+        "results/finetune/splice/dnabert6/seed42/metrics.json",
+        "results/variants/splice/dnabert6/seed42/variant_effects.png",
+    ]
+    with_report = targets.fixed_targets(cfg, {}, "g", n_downloads=1)
+    assert with_report[7:] == [
+        "results/report/figures/task_mcc.png",
+        "results/report/figures/prom300_bars.png",
+        "results/report/figures/promcore_curves.png",
+        "results/report/figures/promscan_bars.png",
+        "results/report/figures/tf_violins.png",
+        "results/report/figures/splice_bars.png",
+        "results/report/figures/pretrain_curves.png",
+        "results/report/provenance.html",
+        "results/report/gue_table.tsv",
+        "results/report/group_wilcoxon.tsv",
+        "results/viz/splice/dnabert6/seed42/motif_logos.png",
+        "results/viz/splice/dnabert6/seed42/ism_heatmap.png",
+        "results/variants/splice/dnabert6/seed42/variant_effects.png",
+    ]
+    assert calls == []  # nothing known before the TF selection waits for it
+    assert targets.tf_targets(cfg, MINE, _selected(calls)) == [
+        "results/datasets/tf_A/summary.json",
+        "results/datasets/tf_B/summary.json",
+        "results/datasets/tf_C/summary.json",
+        "results/datasets/tf_D/summary.json",
+        "results/baselines/tf_A/kmer_lr/seed42/metrics.json",
+        "results/baselines/tf_B/kmer_lr/seed42/metrics.json",
+        "results/baselines/tf_C/kmer_lr/seed42/metrics.json",
+        "results/baselines/tf_D/kmer_lr/seed42/metrics.json",
+    ]
+    assert calls == ["tf"]
+    no_tf = _cfg(defaults, datasets={"tasks": ["splice"]})
+    assert targets.tf_targets(no_tf, {}, _selected(calls)) == []
+    assert calls == ["tf"]  # no tf task: the selection is not asked for
+
+
+def test_tf_selection_table(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    table = tmp_path / "tf_experiments.tsv"
+    table.write_text(
+        "experiment\turl\tmd5\n"
+        "A\tpeaks/A.narrowPeak.gz\t\n"
+        "B\thttps://example.org/B.bed.gz\tab12\n"
+        f"C\tfile://{tmp_path}/peaks/C.bed.gz\t\n"
+    )
+    assert targets.selected_tf_tasks(table) == ["tf_A", "tf_B", "tf_C"]
+    assert targets.tf_peak_sources(table, "A") == ["peaks/A.narrowPeak.gz"]
+    assert targets.tf_peak_sources(table, "B") == []  # downloaded: no input
+    assert targets.tf_peak_sources(table, "C") == ["peaks/C.bed.gz"]
+    # a new version of the table (a rerun of the selection) is read again
+    table.write_text("experiment\turl\tmd5\nZ\t/data/Z.bed.gz\t\n")
+    os.utime(table, (1, 1))
+    assert targets.selected_tf_tasks(table) == ["tf_Z"]
+    assert targets.tf_peak_sources(table, "Z") == ["/data/Z.bed.gz"]

@@ -11,15 +11,24 @@ Lists keep the order Snakemake's ``expand`` gives (the first keyword varies slow
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from itertools import product
 
 from dnabert import paths
 from dnabert.baselines.registry import baselines_for_task
+from dnabert.datasets.encode import read_experiment_table
 from dnabert.datasets.suites import expand_suites
 from dnabert.download import resolve_url
-from dnabert.tasks import TaskFamily, fixed_tasks, has_open_tasks, open_tasks, tasks_with_figure
+from dnabert.tasks import (
+    FAMILIES,
+    TaskFamily,
+    fixed_tasks,
+    has_open_tasks,
+    open_tasks,
+    tasks_with_figure,
+)
 
 Selected = Callable[[TaskFamily], list[str]]
 
@@ -162,6 +171,28 @@ def splice_rc_hard_negatives(config: dict) -> str:
 # --- tasks ---
 
 
+def selected_tf_tasks(table: str | os.PathLike) -> list[str]:
+    """``tf_{experiment}`` of every experiment in the TF selection's table, in its order."""
+    return [f"{FAMILIES['tf'].prefix}{e}" for e in _tf_table(table)]
+
+
+def tf_peak_sources(table: str | os.PathLike, experiment: str) -> list[str]:
+    """The local file the peaks of ``experiment`` are copied from (its URL in the selection's
+    table is a path or ``file:`` URL, e.g. ``tf.source: local``), else none: an input of
+    ``download_peaks``, so that a changed file is fetched again."""
+    return local_sources({"url": _tf_table(table)[experiment]["url"]})
+
+
+def _tf_table(table: str | os.PathLike) -> dict[str, dict]:
+    # read once per modification time: a dry run asks for it at every TF job (690 in the paper)
+    return _read_tf_table(str(table), os.path.getmtime(table))
+
+
+@functools.cache
+def _read_tf_table(table: str, mtime: float) -> dict[str, dict]:
+    return read_experiment_table(table)
+
+
 def dataset_tasks(config: dict) -> list[str]:
     """``datasets.tasks`` known before the TF selection: all but ``tf``/``tf_*``."""
     return fixed_tasks(config["datasets"]["tasks"])
@@ -293,7 +324,24 @@ def variant_files(config: dict, name: str) -> list[str]:
     return [f"{paths.variant_run(task, k, seed)}/{name}" for task, k, seed in grid]
 
 
-# --- the targets of rule all, stage by stage ---
+# --- the targets of rule all ---
+
+
+def fixed_targets(
+    config: dict, custom: dict, genome: str, n_downloads: int, report: bool = True
+) -> list[str]:
+    """Everything rule all asks for that is known before the TF selection: the stages' targets
+    below, the report's only with ``report`` (the report stage is present), and the variant
+    figures."""
+    out = final_targets(config, custom, genome, n_downloads) + baseline_targets(config, custom)
+    out += finetune_targets(config, custom) + (report_targets(config) if report else [])
+    return out + variant_files(config, "variant_effects.png")
+
+
+def tf_targets(config: dict, custom: dict, selected: Selected) -> list[str]:
+    """The datasets and baseline runs of the TF tasks (with TF)."""
+    tasks = tf_tasks(config, selected)
+    return dataset_summaries(tasks) + baseline_metrics(config, custom, tasks)
 
 
 def final_targets(config: dict, custom: Iterable[str], genome: str, n_downloads: int) -> list[str]:
@@ -324,6 +372,13 @@ def all_baseline_metrics(config: dict, custom: dict, selected: Selected) -> list
     """Every baseline ``metrics.json``, TF tasks included (with TF)."""
     tasks = dataset_tasks(config) + derived_tasks(config) + list(custom)
     return baseline_metrics(config, custom, tasks + tf_tasks(config, selected))
+
+
+def all_metrics(config: dict, custom: dict, selected: Selected) -> list[str]:
+    """Every ``metrics.json`` the metrics table collects: the fine-tuning runs, then the baseline
+    runs (with TF)."""
+    tasks = finetune_tasks(config, custom, selected)
+    return finetune_metrics(config, tasks) + all_baseline_metrics(config, custom, selected)
 
 
 def finetune_targets(config: dict, custom: Iterable[str]) -> list[str]:

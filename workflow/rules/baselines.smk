@@ -1,11 +1,12 @@
 # The paper's baselines on the same splits as DNABERT (logic: dnabert.baselines).
 # DeePromoter (prom300_*, promcore_*), PromID-style ResNet (promscan), SpliceFinder (splice,
-# splice_rc), DeepBind-style CNN (tf_*), and on every task the k-mer yardstick kmer_lr
-# (logistic regression on 4-6-mer frequencies; scikit-learn, no torch, seconds per task). The CNNs are small: CPU jobs (device auto uses a GPU
-# when the job sees one). Checkpoints live in the run dir's sibling {run}.work (a rerun resumes).
+# splice_rc), DeepBind-style CNN (tf_*): which family gets which is dnabert.tasks'. On every task
+# also the k-mer yardstick kmer_lr (logistic regression on 4-6-mer frequencies; scikit-learn, no
+# torch, seconds per task). The CNNs are small: CPU jobs (device auto uses a GPU when the job
+# sees one). Checkpoints live in the run dir's sibling {run}.work (a rerun resumes).
 # SpliceFinder's reconstruction: round r scans genic regions with the SpliceFinder trained on
 # round r-1's dataset (round 0 = the splice task) and adds its false positives to the
-# non-splice class; the last round's dataset is the task splice_rc.
+# non-splice class; the last round's dataset is the task splice_rc (datasets: splice.smk).
 
 
 rule train_baseline:
@@ -22,8 +23,7 @@ rule train_baseline:
     benchmark:
         "benchmarks/baselines/{task}/{baseline}/seed{seed}.tsv"
     wildcard_constraints:
-        baseline="deepromoter|promid|splicefinder|deepbind",
-        seed=r"\d+",
+        baseline=TRAINED_BASELINE_PATTERN,
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -32,7 +32,7 @@ rule train_baseline:
         runtime=480,
     params:
         train=get_baseline_params,
-        task=get_baseline_task_name,
+        task=get_task_name,
     script:
         "../scripts/train_baseline.py"
 
@@ -50,8 +50,6 @@ rule train_kmer_lr:
         "logs/baselines/{task}/kmer_lr/seed{seed}.log",
     benchmark:
         "benchmarks/baselines/{task}/kmer_lr/seed{seed}.tsv"
-    wildcard_constraints:
-        seed=r"\d+",
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -61,16 +59,16 @@ rule train_kmer_lr:
         runtime=120,
     params:
         train=canonical(config["baselines"]["kmer_lr"]),
-        task=get_baseline_task_name,
+        task=get_task_name,
     script:
         "../scripts/train_kmer_lr.py"
 
 
 rule train_splice_round_model:
     input:
-        train=f"{paths.splice_round()}/dataset/train.tsv",
-        dev=f"{paths.splice_round()}/dataset/dev.tsv",
-        test=f"{paths.splice_round()}/dataset/test.tsv",
+        train=f"{SPLICE_ROUND_DATASET}/train.tsv",
+        dev=f"{SPLICE_ROUND_DATASET}/dev.tsv",
+        test=f"{SPLICE_ROUND_DATASET}/test.tsv",
     output:
         metrics=f"{paths.splice_round()}/splicefinder/metrics.json",
         predictions=f"{paths.splice_round()}/splicefinder/predictions.tsv",
@@ -79,8 +77,6 @@ rule train_splice_round_model:
         "logs/baselines/splice_reconstruction/round{round}_splicefinder.log",
     benchmark:
         "benchmarks/baselines/splice_reconstruction/round{round}_splicefinder.tsv"
-    wildcard_constraints:
-        round=r"\d+",
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -89,7 +85,7 @@ rule train_splice_round_model:
         runtime=480,
     params:
         train=canonical(config["baselines"]["splicefinder"]),
-        task=get_baseline_task_name,
+        task=get_task_name,
         seed=RECONSTRUCTION_SEED,
     script:
         "../scripts/train_baseline.py"
@@ -97,20 +93,15 @@ rule train_splice_round_model:
 
 rule scan_splice_hard_negatives:
     input:
+        **SPLICE_INPUTS,
         model=get_splice_scan_model,
         previous=get_previous_hard_negatives,
-        fasta=GENOME_FA,
-        fai=f"{GENOME_FA}.fai",
-        gtf=paths.annotation_gtf(GENOME),
-        canonical=CANONICAL,
     output:
         bed=f"{paths.splice_round()}/hard_negatives.bed",
     log:
         "logs/baselines/splice_reconstruction/round{round}_scan.log",
     benchmark:
         "benchmarks/baselines/splice_reconstruction/round{round}_scan.tsv"
-    wildcard_constraints:
-        round=r"\d+",
     conda:
         "../../envs/torch.yaml"
     # CPU-bound on the CNN (~2-4k windows/s per thread): the paper's scan (step 10) of hg38's
@@ -127,83 +118,19 @@ rule scan_splice_hard_negatives:
         "../scripts/scan_splice_hard_negatives.py"
 
 
-rule build_splice_round_dataset:
-    input:
-        fasta=GENOME_FA,
-        fai=f"{GENOME_FA}.fai",
-        gtf=paths.annotation_gtf(GENOME),
-        canonical=CANONICAL,
-        hard_negatives=f"{paths.splice_round()}/hard_negatives.bed",
-    output:
-        train=f"{paths.splice_round()}/dataset/train.tsv",
-        dev=f"{paths.splice_round()}/dataset/dev.tsv",
-        test=f"{paths.splice_round()}/dataset/test.tsv",
-        summary=f"{paths.splice_round()}/dataset/summary.json",
-    log:
-        "logs/baselines/splice_reconstruction/round{round}_dataset.log",
-    benchmark:
-        "benchmarks/baselines/splice_reconstruction/round{round}_dataset.tsv"
-    wildcard_constraints:
-        round=r"\d+",
-    conda:
-        "../../envs/genome.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    params:
-        splice=canonical(config["datasets"]["splice"]),
-        split=canonical(config["datasets"]["split"]),
-        seed=config["datasets"]["seed"],
-        task=get_baseline_task_name,
-    script:
-        "../scripts/build_splice_rc_dataset.py"
-
-
-rule build_splice_rc_dataset:
-    input:
-        fasta=GENOME_FA,
-        fai=f"{GENOME_FA}.fai",
-        gtf=paths.annotation_gtf(GENOME),
-        canonical=CANONICAL,
-        hard_negatives=targets.splice_rc_hard_negatives(config),
-    output:
-        train=paths.dataset_file("splice_rc", "train.tsv"),
-        dev=paths.dataset_file("splice_rc", "dev.tsv"),
-        test=paths.dataset_file("splice_rc", "test.tsv"),
-        summary=paths.dataset_file("splice_rc"),
-    log:
-        "logs/datasets/splice_rc.log",
-    benchmark:
-        "benchmarks/datasets/splice_rc.tsv"
-    conda:
-        "../../envs/genome.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    params:
-        splice=canonical(config["datasets"]["splice"]),
-        split=canonical(config["datasets"]["split"]),
-        seed=config["datasets"]["seed"],
-        task="splice_rc",
-    script:
-        "../scripts/build_splice_rc_dataset.py"
-
-
 rule score_promscan_tss:
     input:
-        predictions=f"{paths.run_dir(task='promscan')}/predictions.tsv",
+        predictions=f"{paths.run_dir()}/predictions.tsv",
         tss=paths.tss_bed(GENOME),
     output:
-        json=f"{paths.run_dir(task='promscan')}/tss_calls.json",
+        json=f"{paths.run_dir()}/tss_calls.json",
     log:
-        "logs/{kind}/promscan/{model}/seed{seed}_tss_calls.log",
+        "logs/{kind}/{task}/{model}/seed{seed}_tss_calls.log",
     benchmark:
-        "benchmarks/{kind}/promscan/{model}/seed{seed}_tss_calls.tsv"
+        "benchmarks/{kind}/{task}/{model}/seed{seed}_tss_calls.tsv"
     wildcard_constraints:
         kind="finetune|baselines",
-        seed=r"\d+",
+        task=wildcard_pattern("promscan"),
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -211,7 +138,7 @@ rule score_promscan_tss:
         mem_mb=2000,
         runtime=30,
     params:
-        promid=canonical(config["baselines"]["promid"]),
+        promid=setup.step_settings(config, "tss_calls"),
         step=config["datasets"]["promscan"]["step"],
     script:
         "../scripts/score_promscan_tss.py"

@@ -19,7 +19,7 @@ rule build_promoter_dataset:
     benchmark:
         "benchmarks/datasets/{task}.tsv"
     wildcard_constraints:
-        task=PROMOTER_TASK_PATTERN,
+        task=wildcard_pattern("prom300", "promcore"),
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -42,14 +42,16 @@ rule build_promscan_dataset:
         tss=paths.tss_bed(GENOME),
         canonical=CANONICAL,
     output:
-        train=paths.dataset_file("promscan", "train.tsv"),
-        dev=paths.dataset_file("promscan", "dev.tsv"),
-        test=paths.dataset_file("promscan", "test.tsv"),
-        summary=paths.dataset_file("promscan"),
+        train=paths.dataset_file(name="train.tsv"),
+        dev=paths.dataset_file(name="dev.tsv"),
+        test=paths.dataset_file(name="test.tsv"),
+        summary=paths.dataset_file(),
     log:
-        "logs/datasets/promscan.log",
+        "logs/datasets/{task}.log",
     benchmark:
-        "benchmarks/datasets/promscan.tsv"
+        "benchmarks/datasets/{task}.tsv"
+    wildcard_constraints:
+        task=wildcard_pattern("promscan"),
     conda:
         "../../envs/genome.yaml"
     threads: 1

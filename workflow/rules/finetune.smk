@@ -51,9 +51,6 @@ rule finetune_dnabert:
         "logs/finetune/{task}/dnabert{k}/seed{seed}.log",
     benchmark:
         "benchmarks/finetune/{task}/dnabert{k}/seed{seed}.tsv"
-    wildcard_constraints:
-        k="[3-6]",
-        seed="[0-9]+",
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -105,7 +102,6 @@ rule finetune_hf_model:
         "benchmarks/finetune/{task}/{hf_model}/seed{seed}.tsv"
     wildcard_constraints:
         hf_model=HF_MODEL_PATTERN,
-        seed="[0-9]+",
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -139,5 +135,6 @@ rule collect_metrics:
         runtime=10,
     params:
         wilcoxon_metrics=["accuracy", "f1"],
+        groups=TASK_GROUPS,
     script:
         "../scripts/collect_metrics.py"

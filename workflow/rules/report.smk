@@ -7,6 +7,7 @@ VIZ_RUN = paths.viz_run()  # results/viz/{task}/dnabert{k}/seed{seed}
 rule plot_figures:
     input:
         metrics=paths.METRICS_TABLE,
+        wilcoxon=paths.report_file("tf_wilcoxon.tsv"),
         predictions=targets.curve_predictions(config, CUSTOM_TASKS),
         models=targets.pretrained_models(config),
         gue_table=paths.GROUP_TABLES["gue"],
@@ -66,6 +67,7 @@ rule plot_figures:
     params:
         results=get_results_dir,
         dpi=config["report"]["dpi"],
+        groups=TASK_GROUPS,  # users' tasks join their family's panels
     script:
         "../scripts/plot_figures.py"
 
@@ -97,7 +99,7 @@ rule tabulate_task_groups:
         mem_mb=1000,
         runtime=5,
     params:
-        groups=canonical(TASK_GROUPS),
+        groups=TASK_GROUPS,
     script:
         "../scripts/tabulate_task_groups.py"
 
@@ -138,9 +140,6 @@ rule viz_attention_motifs:
         "logs/report/viz_{task}_dnabert{k}_seed{seed}.log",
     benchmark:
         "benchmarks/report/viz_{task}_dnabert{k}_seed{seed}.tsv"
-    wildcard_constraints:
-        k=r"\d+",
-        seed=r"\d+",
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -148,7 +147,7 @@ rule viz_attention_motifs:
         mem_mb=4000,
         runtime=60,
     params:
-        report=canonical(config["report"]),
+        report=setup.step_settings(config, "viz"),
     script:
         "../scripts/viz_attention_motifs.py"
 
@@ -172,9 +171,6 @@ rule ism:
         "logs/report/ism_{task}_dnabert{k}_seed{seed}.log",
     benchmark:
         "benchmarks/report/ism_{task}_dnabert{k}_seed{seed}.tsv"
-    wildcard_constraints:
-        k=r"\d+",
-        seed=r"\d+",
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -182,7 +178,7 @@ rule ism:
         mem_mb=4000,
         runtime=60,
     params:
-        report=canonical(config["report"]),
+        report=setup.step_settings(config, "ism"),
     script:
         "../scripts/ism.py"
 

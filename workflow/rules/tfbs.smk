@@ -6,7 +6,7 @@
 # file per experiment) plus tf_experiments.skipped.tsv (each metadata row not chosen, and why). A
 # checkpoint, not a parse-time read, because the metadata may itself be a product of the
 # workflow (the demo generates resources/demo_source/metadata.tsv). Once the table exists and is
-# up to date, get_tf_experiments() reads it once per (path, mtime) (functools.cache), so a dry
+# up to date, selected_tasks() (common.smk) reads it once per (path, mtime), so a dry
 # run over all 690 paper experiments builds the DAG in seconds.
 
 
@@ -18,7 +18,7 @@ rule download_tf_index:
     benchmark:
         "benchmarks/download/peaks_{index}.tsv"
     wildcard_constraints:
-        index="ucsc_files.txt|ucsc_md5sum.txt|encode_metadata.tsv",
+        index=TF_INDEX_PATTERN,
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -58,14 +58,13 @@ checkpoint select_tf_experiments:
 rule download_peaks:
     input:
         table=paths.TF_TABLE,
+        source=get_tf_peak_source,  # a local file (tf.source local, file: URLs), else none
     output:
         paths.peak_file(),
     log:
         "logs/download/peaks_{experiment}.log",
     benchmark:
         "benchmarks/download/peaks_{experiment}.tsv"
-    wildcard_constraints:
-        experiment=FAMILIES["tf"].member_pattern,  # tf_{experiment} (dnabert.tasks)
     conda:
         "../../envs/genome.yaml"
     threads: 1
@@ -85,16 +84,14 @@ rule build_tf_dataset:
         canonical=CANONICAL,
         blacklist=targets.tf_blacklist(config, GENOME),
     output:
-        train=paths.dataset_file("tf_{experiment}", "train.tsv"),
-        dev=paths.dataset_file("tf_{experiment}", "dev.tsv"),
-        test=paths.dataset_file("tf_{experiment}", "test.tsv"),
-        summary=paths.dataset_file("tf_{experiment}"),
+        train=paths.dataset_file(TF_TASK, "train.tsv"),
+        dev=paths.dataset_file(TF_TASK, "dev.tsv"),
+        test=paths.dataset_file(TF_TASK, "test.tsv"),
+        summary=paths.dataset_file(TF_TASK),
     log:
-        "logs/datasets/tf_{experiment}.log",
+        f"logs/datasets/{TF_TASK}.log",
     benchmark:
-        "benchmarks/datasets/tf_{experiment}.tsv"
-    wildcard_constraints:
-        experiment=FAMILIES["tf"].member_pattern,  # tf_{experiment} (dnabert.tasks)
+        f"benchmarks/datasets/{TF_TASK}.tsv"
     conda:
         "../../envs/genome.yaml"
     threads: 1

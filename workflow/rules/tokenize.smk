@@ -16,8 +16,6 @@ rule build_pretrain_corpus:
         "logs/pretrain/corpus_k{k}.log",
     benchmark:
         "benchmarks/pretrain/corpus_k{k}.tsv"
-    wildcard_constraints:
-        k="[3-6]",
     conda:
         "../../envs/torch.yaml"
     threads: 1

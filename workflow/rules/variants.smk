@@ -36,9 +36,6 @@ if "variants" in config:
             "logs/variants/{task}_dnabert{k}_seed{seed}.log",
         benchmark:
             "benchmarks/variants/{task}_dnabert{k}_seed{seed}.tsv"
-        wildcard_constraints:
-            k=r"\d+",
-            seed=r"\d+",
         conda:
             "../../envs/torch.yaml"
         threads: 1
@@ -46,7 +43,7 @@ if "variants" in config:
             mem_mb=8000,
             runtime=120,
         params:
-            variants=canonical(config["variants"]),
+            variants=setup.step_settings(config, "variants"),
             dpi=config["report"]["dpi"],
         script:
             "../scripts/score_variants.py"

@@ -1,18 +1,12 @@
 """Snakemake adapter for rule build_pretrain_corpus: calls dnabert.corpus.build_corpus."""
 
-import logging
 from pathlib import Path
 
 from dnabert.corpus import build_corpus
 from dnabert.genome import read_canonical
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(
-    filename=snakemake.log[0],
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 corpus = dict(snakemake.params.corpus)
 # pretrain.corpus.chromosomes (the paper: chr1..chr22), else the genome's canonical chromosomes
 chromosomes = corpus.pop("chromosomes") or read_canonical(snakemake.input.canonical)

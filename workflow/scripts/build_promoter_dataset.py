@@ -1,19 +1,13 @@
 """Snakemake adapter: build one prom300/promcore task (dnabert.datasets.promoters)."""
 
-import logging
 from pathlib import Path
 
 from dnabert.datasets.promoters import build_promoter_task
 from dnabert.genome import read_canonical
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-record_failures()  # the traceback also ends the rule log
-sm = snakemake  # noqa: F821
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
+sm = snakemake
 canonical = read_canonical(sm.input.canonical)
 build_promoter_task(
     sm.wildcards.task,

@@ -1,23 +1,22 @@
-"""Snakemake adapter: build results/datasets/splice (see dnabert.datasets.splicetf_tasks)."""
+"""Snakemake adapter for rules build_splice_dataset, build_splice_rc_dataset and
+build_splice_round_dataset: one splice dataset, with the hard negatives of its input when given
+(dnabert.datasets.splicetf_tasks.run_splice_task)."""
 
-import logging
 from pathlib import Path
 
 from dnabert.datasets.splicetf_tasks import run_splice_task
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
-splice_cfg = dict(snakemake.params.splice)
-hard = snakemake.input.hard_negatives
-splice_cfg["hard_negatives"] = hard[0] if hard else None
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
+hard_negatives = snakemake.input.hard_negatives  # a list: none or one BED
 run_splice_task(
     snakemake.input.fasta,
     snakemake.input.gtf,
     Path(snakemake.output.summary).parent,
     canonical_txt=snakemake.input.canonical,
-    splice_cfg=splice_cfg,
+    splice_cfg={**snakemake.params.splice, "hard_negatives": next(iter(hard_negatives), None)},
     split_cfg=snakemake.params.split,
     config=snakemake.config,  # provenance only: recorded in summary.json
     seed=snakemake.params.seed,
+    task=snakemake.params.task,
 )

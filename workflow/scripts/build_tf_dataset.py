@@ -1,14 +1,12 @@
 """Snakemake adapter: build results/datasets/tf_{experiment} (dnabert.datasets.splicetf_tasks)."""
 
-import logging
 from pathlib import Path
 
 from dnabert.datasets.encode import read_experiment_table
 from dnabert.datasets.splicetf_tasks import run_tf_task
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 record = read_experiment_table(snakemake.input.table)[snakemake.wildcards.experiment]
 blacklist = snakemake.input.blacklist
 run_tf_task(

@@ -8,11 +8,10 @@ from dnabert.genome import (
     read_chrom_names,
     read_chrom_sizes,
 )
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 from dnabert.provenance import provenance, write_json
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 # The TSS list is read as the promoter builders read it (EPDnew BED, SGA, TSV); others by column 1.
 inputs = {
     path: read_tss_chrom_names(path) if path.endswith(".tss.bed") else read_chrom_names(path)

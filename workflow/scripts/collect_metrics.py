@@ -2,12 +2,10 @@
 
 import logging
 
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 from dnabert.metrics_table import write_metrics_tables
-from dnabert.task_groups import task_groups
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 df = write_metrics_tables(
     list(snakemake.input),
     snakemake.output.table,
@@ -15,6 +13,6 @@ df = write_metrics_tables(
     snakemake.output.wilcoxon,
     wilcoxon_metrics=snakemake.params.wilcoxon_metrics,
     # users' tasks that declare family tf (custom_tasks, GUE's TF sets) join the TF test
-    tf_tasks=[t for t, g in task_groups(snakemake.config).items() if g["family"] == "tf"],
+    tf_tasks=[t for t, g in snakemake.params.groups.items() if g["family"] == "tf"],
 )
 logging.info("collected %d runs", len(df))

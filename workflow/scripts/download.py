@@ -1,12 +1,9 @@
 """Snakemake adapter: verified, atomic download of one resource (see dnabert.download.fetch)."""
 
-import logging
-
 from dnabert.download import fetch
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 source = snakemake.params.source
 fetch(
     source["url"],

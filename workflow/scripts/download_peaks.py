@@ -10,10 +10,9 @@ import logging
 from dnabert.datasets.encode import read_experiment_table
 from dnabert.datasets.tfbs import read_narrowpeak
 from dnabert.download import fetch
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 record = read_experiment_table(snakemake.input.table)[snakemake.wildcards.experiment]
 logging.info("%s <- %s (md5 %s)", snakemake.output[0], record["url"], record["md5"] or "none")
 # gunzip=False: stored as served; the narrowPeak reader accepts gzip or plain bytes.

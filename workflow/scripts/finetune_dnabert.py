@@ -1,20 +1,14 @@
 """Snakemake adapter: fine-tune DNABERT-k on one task and seed (dnabert.finetune.finetune), or
 its from-scratch control (params.from_scratch)."""
 
-import logging
 from pathlib import Path
 
 import torch
 
 from dnabert.finetune import finetune
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(
-    filename=snakemake.log[0],
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 torch.set_num_threads(snakemake.threads)
 finetune(
     Path(snakemake.input.train).parent,

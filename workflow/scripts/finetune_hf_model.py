@@ -1,21 +1,15 @@
 """Snakemake adapter: fine-tune another DNA language model (config finetune.models) on one task
 and seed (dnabert.finetune.finetune_hf_model)."""
 
-import logging
 from pathlib import Path
 
 import torch
 
 from dnabert.finetune import finetune_hf_model
 from dnabert.hfmodels import HFModelSpec, quiet_third_party
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(
-    filename=snakemake.log[0],
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 quiet_third_party()
 torch.set_num_threads(snakemake.threads)
 spec = dict(snakemake.params.model)

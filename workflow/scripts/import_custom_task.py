@@ -1,13 +1,11 @@
 """Snakemake adapter: import a user's task into results/datasets/{task} (dnabert.datasets.custom)."""
 
-import logging
 from pathlib import Path
 
 from dnabert.datasets.custom import import_custom_task
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 import_custom_task(
     snakemake.wildcards.task,
     dict(snakemake.params.spec),

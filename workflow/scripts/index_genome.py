@@ -3,10 +3,9 @@
 import logging
 
 from dnabert.genome import index_genome
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 canonical = index_genome(
     snakemake.input.fasta,
     snakemake.output.sizes,

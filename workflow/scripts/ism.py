@@ -1,17 +1,11 @@
 """Snakemake adapter for rule ism: calls dnabert.viz.run_ism."""
 
-import logging
 from pathlib import Path
 
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 from dnabert.viz import run_ism
 
-logging.basicConfig(
-    filename=snakemake.log[0],
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 report = snakemake.params.report
 run_ism(
     snakemake.input.model_dir,

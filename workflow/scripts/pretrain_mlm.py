@@ -6,19 +6,17 @@ Run as ``python`` (one process) or under ``torchrun`` (one per GPU) with the arg
 """
 
 import json
-import logging
 import sys
 from pathlib import Path
 
+from dnabert.joblog import setup_job_log
 from dnabert.pretrain import pretrain
 from dnabert.procguard import preempted_exit
 from dnabert.train import Preempted
 
 
 def main(corpus_dir: str, out_dir: str, k: int, params: dict) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_job_log(None)  # stderr: the rule's shell command sends it to {log}
     try:
         pretrain(corpus_dir, out_dir, k, params["model"], params["train"], {"pretrain": params})
     except Preempted as exc:

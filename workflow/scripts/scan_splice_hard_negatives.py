@@ -1,15 +1,13 @@
 """Snakemake adapter: one SpliceFinder reconstruction scan (dnabert.baselines.reconstruct)."""
 
-import logging
 from pathlib import Path
 
 import torch
 
 from dnabert.baselines.reconstruct import run_scan_round
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 torch.set_num_threads(snakemake.threads)
 previous = snakemake.input.previous
 run_scan_round(

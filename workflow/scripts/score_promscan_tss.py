@@ -1,12 +1,9 @@
 """Snakemake adapter: TSS calls of a promscan run (DNABERT or PromID) (dnabert.baselines.scan)."""
 
-import logging
-
 from dnabert.baselines.scan import score_tss
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 promid = snakemake.params.promid
 score_tss(
     snakemake.input.predictions,

@@ -1,17 +1,11 @@
 """Snakemake adapter for rule score_variants: calls dnabert.variants.score_variants."""
 
-import logging
 from pathlib import Path
 
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 from dnabert.variants import score_variants
 
-logging.basicConfig(
-    filename=snakemake.log[0],
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 v = snakemake.params.variants
 score_variants(
     snakemake.input.vcf,

@@ -4,10 +4,9 @@
 import logging
 
 from dnabert.datasets.splicetf_tasks import run_select_tf_experiments
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 tf_cfg = dict(snakemake.params.tf)
 if hasattr(snakemake.input, "metadata"):
     tf_cfg["metadata"] = snakemake.input.metadata

@@ -2,11 +2,10 @@
 
 import logging
 
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 from dnabert.task_groups import write_group_tables
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 gue, wilcoxon = write_group_tables(
     snakemake.input.metrics,
     dict(snakemake.params.groups),

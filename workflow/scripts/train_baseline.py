@@ -1,15 +1,13 @@
 """Snakemake adapter: train one baseline on one task (dnabert.baselines.train_baseline)."""
 
-import logging
 from pathlib import Path
 
 import torch
 
 from dnabert.baselines.train_baseline import run_baseline
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 torch.set_num_threads(snakemake.threads)
 wildcards = dict(snakemake.wildcards.items())
 run_baseline(

@@ -1,13 +1,11 @@
 """Snakemake adapter: the k-mer yardstick on one task (dnabert.baselines.kmer_lr)."""
 
-import logging
 from pathlib import Path
 
 from dnabert.baselines.kmer_lr import run_kmer_lr
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 run_kmer_lr(
     Path(snakemake.input.train).parent,
     Path(snakemake.output.metrics).parent,

@@ -1,17 +1,11 @@
 """Snakemake adapter for rule viz_attention_motifs: calls dnabert.viz.run_viz."""
 
-import logging
 from pathlib import Path
 
-from dnabert.joblog import record_failures
+from dnabert.joblog import setup_job_log
 from dnabert.viz import run_viz
 
-logging.basicConfig(
-    filename=snakemake.log[0],
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-record_failures()  # the traceback also ends the rule log
+setup_job_log(snakemake.log[0])  # log lines, and a failure's traceback, in the rule log
 report = snakemake.params.report
 run_viz(
     snakemake.input.model_dir,
