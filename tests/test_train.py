@@ -187,6 +187,16 @@ def test_checkpoints_rotate_and_log_has_required_columns(tmp_path):
     assert again["step"] == 8 and again["history"] == []
 
 
+def test_progress_reaches_the_log_without_a_terminal(tmp_path, caplog):
+    """Under pytest, as in a Snakemake job, stderr is no terminal: the tqdm bar is off, so each
+    ``log_every`` steps the loop writes one log line (what the rule's log shows)."""
+    with caplog.at_level("INFO", logger="dnabert.train"):
+        train(tiny_bert(), random_corpus(), TinyMaskCollator(), cfg(log_every=4), tmp_path)
+    steps = [r.getMessage() for r in caplog.records if r.getMessage().startswith("step ")]
+    assert [s.split(":")[0] for s in steps] == ["step 4/8", "step 8/8"]
+    assert "loss " in steps[0] and "tokens/s" in steps[0]
+
+
 DDP_SCRIPT = """
 import sys, torch
 sys.path[:0] = [{tests!r}, {src!r}]

@@ -16,10 +16,11 @@ that stay in cache. :class:`DNATokenizer` wraps the same vocabulary in a Hugging
 tokenizer that saves and loads ``vocab.txt``, so DNABERT's published tokenizer files load and give
 identical ids.
 
-Long inputs (more than ``max_length - 2`` k-mers) follow a policy (config
-``tokenize.long_policy``): ``truncate`` keeps the first ``max_length - 2`` k-mers; ``chunk``
-splits the k-mers into consecutive pieces, each wrapped in ``[CLS] ... [SEP]``
-(see :func:`add_special_tokens`).
+Long inputs (more than ``max_length - 2`` k-mers) follow the ``policy`` argument of
+:func:`add_special_tokens`: ``truncate`` keeps the first ``max_length - 2`` k-mers; ``chunk``
+splits the k-mers into consecutive pieces, each wrapped in ``[CLS] ... [SEP]``. (Fine-tuning
+chooses by ``finetune.long_train`` / ``finetune.long_aggregate``; the old config key
+``tokenize.long_policy`` is deprecated and read by nothing.)
 
 It stays one module (about 400 lines): the vocabulary, the encoder and the Hugging Face
 tokenizer class (a thin wrapper over the functions above it) share one k-mer id layout.

@@ -21,7 +21,8 @@ indexable dataset, a collate function and (optionally) a ``loss_fn(model, batch)
   into exit code :data:`EXIT_PREEMPTED` (75, ``EX_TEMPFAIL``) so a requeued job resumes;
 - logs: ``train_log.csv`` (one row per ``log_every`` steps: step, epoch, loss, lr, tokens/s, MFU on
   GPUs, the loss function's metrics), ``eval_log.csv``, TensorBoard events under ``tensorboard/``,
-  and a tqdm progress bar.
+  and a tqdm progress bar (on a terminal; elsewhere, e.g. in a job's log, one log line each
+  ``log_every`` steps).
 
 Data order is deterministic: a batch sampler ``batch_sampler(epoch) -> iterable of index lists``
 gives the micro-batches of an epoch; with W processes, each consecutive group of W micro-batches
@@ -359,6 +360,11 @@ class _Trainer:
                         if k != "step" and not (isinstance(v, float) and math.isnan(v)):
                             writer.add_scalar(f"train/{k}", v, self.step)
                     bar.set_postfix(loss=f"{row['loss']:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:.0f}")
+                    if bar.disable:  # no terminal (a job's log): the same progress as a log line
+                        log.info(
+                            "step %d/%d: loss %.4f, lr %.2e, %.0f tokens/s",
+                            self.step, cfg.max_steps, row["loss"], lr, tps,
+                        )  # fmt: skip
                     window_tokens, window_flops, t0 = 0, 0.0, time.perf_counter()
 
                 if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < cfg.max_steps:
