@@ -327,14 +327,11 @@ def variant_files(config: dict, name: str) -> list[str]:
 # --- the targets of rule all ---
 
 
-def fixed_targets(
-    config: dict, custom: dict, genome: str, n_downloads: int, report: bool = True
-) -> list[str]:
+def fixed_targets(config: dict, custom: dict, genome: str, n_downloads: int) -> list[str]:
     """Everything rule all asks for that is known before the TF selection: the stages' targets
-    below, the report's only with ``report`` (the report stage is present), and the variant
-    figures."""
+    below, the report's and the variant figures."""
     out = final_targets(config, custom, genome, n_downloads) + baseline_targets(config, custom)
-    out += finetune_targets(config, custom) + (report_targets(config) if report else [])
+    out += finetune_targets(config, custom) + report_targets(config)
     return out + variant_files(config, "variant_effects.png")
 
 

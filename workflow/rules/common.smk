@@ -82,18 +82,8 @@ def get_tf_selection_inputs(wildcards):
 # until the selection checkpoint has run) ---
 
 
-def is_report_enabled():
-    """The report reads the fine-tuning stage's metrics table: only with that stage present."""
-    try:
-        getattr(rules, "collect_metrics")
-    except (AttributeError, WorkflowError):
-        return False
-    return True
-
-
 def get_fixed_targets(wildcards):
-    n_downloads, with_report = len(DOWNLOADS), is_report_enabled()
-    return targets.fixed_targets(config, CUSTOM_TASKS, GENOME, n_downloads, with_report)
+    return targets.fixed_targets(config, CUSTOM_TASKS, GENOME, len(DOWNLOADS))
 
 
 def get_tf_targets(wildcards):
@@ -106,7 +96,7 @@ def get_all_metrics(wildcards):
 
 def get_viz_provenance(wildcards):
     """viz.json and ism.json of every viz run, TF tasks included."""
-    tasks = targets.viz_tasks(config, selected_tasks) if is_report_enabled() else []
+    tasks = targets.viz_tasks(config, selected_tasks)
     return targets.viz_files(config, tasks, ["viz.json", "ism.json"])
 
 
