@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -159,7 +161,8 @@ def test_packaged_schema_is_the_workflow_schema(repo):
 
 @pytest.mark.slow
 def test_non_editable_install_loads_defaults_outside_the_checkout(repo, tmp_path):
-    """`pip install .` (not editable): default_config() and the CLI work without the checkout."""
+    """`pip install .` (not editable): default_config(), the CLI and a dataset command with the
+    schema's default settings work without the checkout."""
     source = tmp_path / "source"  # build from a copy: the build leaves build/ and egg-info behind
     shutil.copytree(repo / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
@@ -168,12 +171,21 @@ def test_non_editable_install_loads_defaults_outside_the_checkout(repo, tmp_path
     pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "-q"]
     subprocess.run([*pip, "--target", str(site), str(source)], check=True, timeout=300)
     shutil.rmtree(source)
+    # a dataset command with the schema's default settings (no --config): promscan around one
+    # TSS of a 30 kb chromosome, 1001 bp windows every 100 bp within 5 kb
+    rng = random.Random(5)
+    (tmp_path / "g.fa").write_text(
+        ">chr1\n" + "".join(rng.choice("ACGT") for _ in range(30_000)) + "\n"
+    )
+    (tmp_path / "tss.bed").write_text("chr1 14999 15000 GENE1_1 900 +\n")  # EPD: spaces
     code = (
         "import dnabert, sys\n"
         "from dnabert.config import default_config\n"
         f"assert dnabert.__file__.startswith({str(site)!r}), dnabert.__file__\n"
         "assert default_config()['baselines']['promid']['max_steps'] == 5000\n"
         "from dnabert.cli import main\n"
+        "assert main(['build-promscan', '--fasta', 'g.fa', '--tss', 'tss.bed',"
+        " '--out-dir', 'promscan']) == 0\n"
         "sys.exit(main(['--help']))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -187,6 +199,16 @@ def test_non_editable_install_loads_defaults_outside_the_checkout(repo, tmp_path
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "train-baseline" in result.stdout
+    summary = json.loads((tmp_path / "promscan" / "summary.json").read_text())
+    assert summary["promscan"]["params"] == {
+        "flank": 5000, "max_tss": None, "min_overlap": 0.5, "step": 100, "tss_region": 500,
+        "window": 1001,
+    }  # fmt: skip
+    assert summary["split"]["fractions"] == [0.8, 0.1, 0.1] and summary["provenance"]["seed"] == 42
+    # windows centred on the TSS (0-based 14,999) +-5 kb every 100 bp: 101 on each strand; those
+    # on its strand within 500 bp of it overlap its 1001 bp region by half: 11 positives
+    assert summary["n_written"] == 202
+    assert summary["overall"]["classes"]["1"]["n"] == 11
 
 
 def test_benchmark_scripts_are_found_from_a_checkout_working_directory(tmp_path, monkeypatch):
