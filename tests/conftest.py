@@ -9,12 +9,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Scheduling under pytest-xdist (`make test` runs `pytest -n 2 --dist loadgroup
+# Scheduling under pytest-xdist (`make test` runs `pytest -n 2 --dist loadfile
 # --no-loadscope-reorder -m "not demo"`): each test file is one unit of work, so its module
-# fixtures (the tiny workflow run of test_e2e_tiny.py) are built once, except the demo's own
-# end-to-end test (marker demo, `make test-demo`), a unit of its own whenever it is selected with
-# others; the longest units come first, so that they start at once and the rest fills the other
-# worker.
+# fixtures (the tiny workflow run of test_e2e_tiny.py) are built once; the longest units come
+# first, so that they start at once and the rest fills the other worker. (Not `--dist loadgroup`:
+# pytest-xdist 3.8 marks a test's group by rewriting ``item._nodeid``, which pytest 9.2 no longer
+# reads, so every test was scheduled on its own and the tiny run was built twice.)
 _LONGEST_FIRST = (
     "test_workflow.py::test_demo_runs_end_to_end",
     "test_e2e_tiny.py",
@@ -34,15 +34,8 @@ def _rank(item: pytest.Item) -> int:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=_rank)  # stable: the order within a file is kept
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            alone = _rank(item) == 0
-            item.add_marker(pytest.mark.xdist_group(item.name if alone else item.path.name))
 
 
 def _shared_data() -> Path | None:

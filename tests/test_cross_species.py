@@ -66,7 +66,7 @@ def test_species2_fine_tunes_from_another_species_model(repo, tmp_path):
     assert (work / "resources/genome/species2.fa.fai").is_file()
     run = work / "results/finetune/tf_DEMOTF01/dnabert3/seed42"
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["pretrained"] == str(human / "dnabert3")
+    assert metrics["details"]["pretrained"] == str(human / "dnabert3")
     # the encoder started from the other species' model: 30 steps leave its embeddings close,
     # while an independently initialised model of the same shape is unrelated
     tuned = _embeddings(run / "model")
