@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dnabert.evaluate import write_run
+from dnabert.metrics_table import collect_metrics, tf_wilcoxon
 
 PROMOTER_TASKS = [f"{p}_{s}" for p in ("prom300", "promcore") for s in ("tata", "notata", "all")]
 
@@ -93,4 +94,7 @@ def make_results_tree(
     path = results / "report" / "metrics.tsv"
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, sep="\t", index=False)
+    # collect_metrics writes the TF Wilcoxon table beside it (plot_figures reads both)
+    runs = collect_metrics(sorted(results.glob("*/*/*/seed*/metrics.json")))
+    tf_wilcoxon(runs).to_csv(path.parent / "tf_wilcoxon.tsv", sep="\t", index=False)
     return path

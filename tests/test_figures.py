@@ -112,21 +112,27 @@ def test_bad_metrics_table_names_file(tmp_path):
 
 
 def test_wilcoxon_by_hand():
+    """Without tf_wilcoxon.tsv the figure runs the metrics table's one-sided test (the p-value
+    on the figure never depends on which of two tests ran)."""
     from scipy import stats
 
     rows = []
-    for i, (a, b) in enumerate([(0.9, 0.8), (0.95, 0.7), (0.85, 0.86), (0.92, 0.6), (0.99, 0.9)]):
-        rows.append({"task": f"tf_{i}", "label": "DNABERT-6", "accuracy": a})
-        rows.append({"task": f"tf_{i}", "label": "DeepBind-style", "accuracy": b})
+    pairs = [(0.9, 0.8), (0.95, 0.7), (0.85, 0.86), (0.92, 0.6), (0.99, 0.9)]
+    for i, (a, b) in enumerate(pairs):
+        for model, k, acc in (("dnabert", 6, a), ("deepbind", None, b)):
+            rows.append({"task": f"tf_{i}", "model": model, "k": k, "accuracy": acc, "f1": acc})
     df = pd.DataFrame(rows)
-    p, n = figures.wilcoxon_tests(df, "accuracy")["DeepBind-style"]
-    a = df[df.label == "DNABERT-6"].accuracy.to_numpy()
-    b = df[df.label == "DeepBind-style"].accuracy.to_numpy()
-    assert n == 5 and p == pytest.approx(stats.wilcoxon(a, b).pvalue)
+    table = figures.tf_tests(df)
+    row = table[(table["baseline"] == "deepbind") & (table["metric"] == "accuracy")].iloc[0]
+    a, b = np.array(pairs).T
+    assert row["dnabert"] == "dnabert6" and row["n_experiments"] == 5
+    assert row["p_value"] == pytest.approx(stats.wilcoxon(a, b, alternative="greater").pvalue)
+    assert row["p_value"] == pytest.approx(0.0625)  # 4 of 5 ranks positive, the 1 smallest not
     # the from-scratch control is a comparison, never the "best DNABERT" it is compared with
-    scratch = df[df.label == "DeepBind-style"].assign(label="DNABERT-6 scratch", accuracy=b + 0.5)
-    tests = figures.wilcoxon_tests(pd.concat([df, scratch]), "accuracy")
-    assert set(tests) == {"DeepBind-style", "DNABERT-6 scratch"}
+    scratch = df[df["model"] == "deepbind"].assign(model="dnabert_scratch", k=6, accuracy=b + 0.5)
+    table = figures.tf_tests(pd.concat([df, scratch]))
+    assert set(table["dnabert"]) == {"dnabert6"}
+    assert set(table["baseline"]) == {"deepbind", "dnabert6_scratch"}
     assert figures.model_label("dnabert_scratch", 6) == "DNABERT-6 scratch"
     assert figures.model_label("dnabert6_scratch", None) == "DNABERT-6 scratch"
 

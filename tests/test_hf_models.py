@@ -433,8 +433,9 @@ def test_tables_and_figures_name_the_model_as_configured(tmp_path):
     assert figures.other_language_models(df, results) == ["DNABERT-2"]
     row = next(df[df["model"] == "DNABERT-2"].itertuples())
     assert figures.run_dir(results, row) == results / "finetune" / row.task / "DNABERT-2" / "seed0"
-    tests = figures.wilcoxon_tests(df[df["task"].str.startswith("tf_")], "accuracy")
-    assert set(tests) == {"DNABERT-2", "DeePromoter"}  # both compared with DNABERT-6
+    tests = figures.tf_tests(df[df["task"].str.startswith("tf_")])
+    assert set(tests["dnabert"]) == {"dnabert6"}  # the other language model is not "DNABERT"
+    assert set(tests["baseline"]) == {"DNABERT-2", "deepromoter"}  # both compared with it
 
 
 def test_cli_finetunes_a_model_directory(tmp_path, task):

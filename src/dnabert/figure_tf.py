@@ -1,17 +1,17 @@
 """The TF-binding figure: violins of accuracy and F1 over TF experiments per model, with the
-Wilcoxon p-values of ``tf_wilcoxon.tsv`` (or computed here when that table is absent)."""
+Wilcoxon p-values of ``tf_wilcoxon.tsv`` (when that table is absent, the same one-sided test
+computed here by :func:`dnabert.metrics_table.paired_wilcoxon`: one test, whichever ran)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from dnabert import paths
 from dnabert.figure_data import _model_order, model_label
+from dnabert.metrics_table import WILCOXON_METRICS, _run_name, paired_wilcoxon
 from dnabert.plotting import (
     YARDSTICK_MODELS,
     YARDSTICK_STYLE,
@@ -33,33 +33,14 @@ def read_wilcoxon(path: Path) -> pd.DataFrame | None:
     return table
 
 
-def wilcoxon_tests(tf: pd.DataFrame, metric: str) -> dict[str, tuple[float, int]]:
-    """Paired two-sided Wilcoxon signed-rank p-value of the best pretrained DNABERT vs each other
-    model (baselines, from-scratch controls and other language models).
-
-    Pairs are the experiments both models ran (values averaged over seeds). Returns
-    ``{baseline label: (p, n_experiments)}``; p is nan with fewer than 2 pairs or all ties.
-    """
-    per = tf.groupby(["label", "task"])[metric].mean().unstack("label")
-    if "model" in tf.columns:  # by model: another language model's name may say DNABERT
-        ours = set(tf.loc[tf["model"] == "dnabert", "label"])
-        dnabert = [c for c in per.columns if c in ours]
-    else:
-        dnabert = [c for c in per.columns if re.fullmatch(r"DNABERT-\d", str(c))]
-    out: dict[str, tuple[float, int]] = {}
-    if not dnabert:
-        return out
-    best = per[dnabert].mean().idxmax()
-    for col in per.columns:
-        if col in dnabert:
-            continue
-        pair = per[[best, col]].dropna()
-        diff = pair[best] - pair[col]
-        p = float("nan")
-        if len(pair) >= 2 and np.any(diff != 0):
-            p = float(stats.wilcoxon(pair[best], pair[col]).pvalue)
-        out[col] = (p, len(pair))
-    return out
+def tf_tests(tf: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``tf_wilcoxon.tsv`` for the TF runs ``tf`` (metrics.tsv rows): one-sided
+    Wilcoxon tests of each pretrained DNABERT vs each other model, over the experiments both ran
+    (:func:`dnabert.metrics_table.paired_wilcoxon`; the workflow's ``collect_metrics`` writes the
+    same table)."""
+    if "run" not in tf.columns:
+        tf = tf.assign(run=[_run_name(m, k) for m, k in zip(tf["model"], tf["k"], strict=True)])
+    return paired_wilcoxon(tf, WILCOXON_METRICS, unit="TF experiment")
 
 
 def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
@@ -71,6 +52,8 @@ def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):
     groups, group = task_groups(config), figure_group("tf_violins")
     tf = df[[task_family(str(t), groups) == group for t in df["task"]]] if len(df) else df
     wilcoxon = read_wilcoxon(Path(paths.report_file("tf_wilcoxon.tsv", results)))
+    if wilcoxon is None and not tf.empty:
+        wilcoxon = tf_tests(tf)
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
     for ax, metric in zip(axes, ("accuracy", "f1"), strict=True):
         if tf.empty:
@@ -120,14 +103,9 @@ def _fit_ylim(ax, pad: float = 0.03) -> None:
 
 
 def _wilcoxon_text(tf: pd.DataFrame, metric: str, table: pd.DataFrame | None) -> str:
-    if table is not None:
-        rows = table[table["metric"] == metric]
-        lines = [
-            f"Wilcoxon vs {model_label(r.baseline, None)}: p={r.p_value:.2g}"
-            for r in rows.itertuples()
-        ]
-        return "\n".join(lines) or "Wilcoxon: no test in tf_wilcoxon.tsv"
-    tests = wilcoxon_tests(tf, metric)
-    if not tests:
+    rows = table[table["metric"] == metric] if table is not None else table
+    if rows is None or rows.empty:
         return "Wilcoxon: needs DNABERT and a baseline"
-    return "\n".join(f"Wilcoxon vs {b}: p={p:.2g} (n={n})" for b, (p, n) in tests.items())
+    return "\n".join(
+        f"Wilcoxon vs {model_label(r.baseline, None)}: p={r.p_value:.2g}" for r in rows.itertuples()
+    )

@@ -40,7 +40,7 @@ from dnabert.figure_data import (  # noqa: F401 -- re-exported: callers read the
     run_dir,
     summarise,
 )
-from dnabert.figure_tf import figure_tf_violins, wilcoxon_tests  # noqa: F401 -- re-exported
+from dnabert.figure_tf import figure_tf_violins, tf_tests  # noqa: F401 -- re-exported
 from dnabert.plotting import save_figure, style
 from dnabert.provenance import stable_provenance, write_json
 from dnabert.report_html import write_metrics_html, write_provenance_html  # noqa: F401
