@@ -144,6 +144,14 @@ def test_one_hot_n_is_zero_column():
     assert y.tolist() == [1, 0]
 
 
+def test_one_hot_names_a_letter_that_is_no_base():
+    from dnabert.seq import SequenceError, one_hot
+
+    assert one_hot("acgtn").tolist() == one_hot("ACGTN").tolist()  # soft-masked input
+    with pytest.raises(SequenceError, match=r"sequence 1: letter 'R' at position 2 is not one of"):
+        one_hot(["ACGT", "ACRT"])
+
+
 def test_balanced_weights():
     w = balanced_weights(np.array([0, 0, 0, 1]), 2)
     assert np.allclose(w, [4 / 6, 2.0])

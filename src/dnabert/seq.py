@@ -18,8 +18,9 @@ _VALID_UPPER = np.zeros(256, dtype=bool)  # ACGTN only: a cleaned sequence
 for _c in b"ACGTN":
     _VALID_UPPER[_c] = True
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
-_ONEHOT_INDEX = np.full(256, -1, dtype=np.int8)
-for _i, _c in enumerate(b"ACGT"):
+_ONEHOT_INDEX = np.full(256, -2, dtype=np.int8)  # -1: N (all-zero column), -2: not a base
+_ONEHOT_INDEX[ord("N")] = -1
+for _i, _c in enumerate(ALPHABET.encode()):
     _ONEHOT_INDEX[_c] = _i
 
 
@@ -83,7 +84,11 @@ def gc_content(seq: str) -> float:
 
 
 def one_hot(seqs: list[str] | str) -> np.ndarray:
-    """One-hot encode equal-length sequences to ``float32`` of shape ``(N, 4, L)``; ``N`` -> zeros."""
+    """One-hot encode equal-length sequences to ``float32`` of shape ``(N, 4, L)``; ``N`` -> zeros.
+
+    Lower case counts as upper case; any other letter raises :class:`SequenceError` naming the
+    sequence (its index in ``seqs``) and the position, never a silent all-zero column.
+    """
     if isinstance(seqs, str):
         seqs = [seqs]
     if not seqs:
@@ -93,6 +98,11 @@ def one_hot(seqs: list[str] | str) -> np.ndarray:
         raise ValueError("one_hot needs sequences of equal length")
     codes = np.frombuffer("".join(seqs).upper().encode("ascii"), dtype=np.uint8)
     idx = _ONEHOT_INDEX[codes].reshape(len(seqs), length)  # (N, L), -1 for N
+    if (idx == -2).any():
+        row, pos = (int(v[0]) for v in np.nonzero(idx == -2))
+        raise SequenceError(
+            f"sequence {row}: letter {seqs[row][pos]!r} at position {pos} is not one of ACGTN"
+        )
     out = np.zeros((len(seqs), length, 4), dtype=np.float32)
     n, pos = np.nonzero(idx >= 0)
     out[n, pos, idx[n, pos]] = 1.0

@@ -73,7 +73,6 @@ from dnabert.train_env import (  # noqa: F401 -- re-exported: callers import the
     pick_device,
     resolve_precision,
     to_device,
-    unwrap,
 )
 from dnabert.train_state import (  # noqa: F401 -- re-exported: callers import them here
     Preempted,
