@@ -7,6 +7,10 @@ users' tasks (``custom_tasks`` plus the suites' tasks, :func:`dnabert.datasets.s
 experiment); it may wait on the TF selection checkpoint, so functions call it only when the
 config asks for a selector (``tf``) and only where their docstring says "with TF".
 Lists keep the order Snakemake's ``expand`` gives (the first keyword varies slowest).
+
+It stays one module (about 400 lines): one function per stage's file list, composed by the
+few that rule ``all`` and the report ask for; split, each stage's list would sit apart from
+the composition that reads it.
 """
 
 from __future__ import annotations
