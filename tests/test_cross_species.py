@@ -14,8 +14,8 @@ import subprocess
 
 import numpy as np
 import yaml
+from snakemake_runs import SNAKEMAKE
 from test_finetune import make_pretrained
-from test_workflow import SNAKEMAKE
 
 
 def _embeddings(model_dir) -> np.ndarray:

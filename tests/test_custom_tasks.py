@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from snakemake_runs import SNAKEMAKE
 
 from dnabert.datasets.common import read_task_split
 from dnabert.datasets.custom import (
@@ -21,8 +20,6 @@ from dnabert.datasets.custom import (
     import_custom_task,
     read_custom_file,
 )
-
-SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
 
 
 def kmer_text(seq, k=3):

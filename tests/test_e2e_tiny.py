@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_workflow import _job_counts, _snakemake  # noqa: E402
+from snakemake_runs import job_counts as _job_counts
+from snakemake_runs import run_snakemake as _snakemake
 
 pytestmark = pytest.mark.slow
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import yaml
-
-SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
+from snakemake_runs import SNAKEMAKE
 
 
 def test_failed_job_writes_its_error_into_the_rule_log(repo, tmp_path):

@@ -13,15 +13,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from snakemake_runs import SNAKEMAKE
 
 from dnabert.config import canonical
-
-SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
 
 pytestmark = pytest.mark.slow  # ~1 min of Snakemake DAG builds
 

@@ -6,7 +6,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from matplotlib.collections import PathCollection
+from snakemake_runs import SNAKEMAKE
 
 from dnabert import figures
 from dnabert.config import ConfigError, validate_config
@@ -23,8 +23,6 @@ from dnabert.evaluate import compute_metrics
 from dnabert.metrics_table import tf_wilcoxon
 from dnabert.plotting import style
 from dnabert.task_groups import group_wilcoxon, gue_table, task_groups, wilcoxon_groups
-
-SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
 
 
 def make_gue(root: Path, rows: str = "ACGTACGTAC,0\nTTTTACGTAC,1\n") -> Path:

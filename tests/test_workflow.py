@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from snakemake_runs import job_counts, run_snakemake
 
 from dnabert.assembly import check_assemblies
 from dnabert.config import load_config, task_settings
 from dnabert.tasks import family_of
 
-SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
-
-
-def _snakemake(repo, *args, cwd=None, timeout=300):
-    return subprocess.run(
-        [SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--cores", "1", *args],
-        cwd=cwd or repo,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+_snakemake, _job_counts = run_snakemake, job_counts
 
 
 def test_demo_dry_run_builds_the_whole_dag(repo, tmp_path):
@@ -49,12 +37,6 @@ def test_demo_dry_run_builds_the_whole_dag(repo, tmp_path):
     assert jobs["finetune_scratch"] == 9 and jobs["finetune_dnabert"] == 10
     # the k-mer yardstick on the same 9 tasks (TF tasks come after the checkpoint)
     assert jobs["train_kmer_lr"] == 9
-
-
-def _job_counts(text: str) -> dict[str, int]:
-    """{rule: count} from Snakemake's 'Job stats' table."""
-    table = text[text.index("Job stats:") :]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
 def test_paper_config_dry_runs_as_shipped(repo, tmp_path):
