@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                             "seed": seed,
                             "init": init,
                             "mcc": rec["mcc"],
+                            "auroc": rec.get("auroc"),
+                            "n_test": rec.get("n_test"),
                             "best_dev": rec.get("best_dev"),
                             "best_step": rec.get("best_step"),
                             "seconds": round(time.perf_counter() - t0, 1),
@@ -128,7 +130,7 @@ def print_table(rows: list[dict], inits: list[str]) -> None:
     both = {"pretrained", "scratch"} <= set(inits)
     head = ["task", "lr", *(f"{i} MCC" for i in inits)]
     if both:
-        head += ["difference", "sd", "seeds ahead"]
+        head += ["difference", "sd", "seeds ahead", "AUROC difference", "n test"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     diffs_all = []
@@ -142,18 +144,24 @@ def print_table(rows: list[dict], inits: list[str]) -> None:
             d = [by["pretrained"][s] - by["scratch"][s] for s in seeds]
             diffs_all.append(statistics.mean(d))
             sd = statistics.stdev(d) if len(d) > 1 else float("nan")
+            auc = {i: {r["seed"]: r["auroc"] for r in sel if r["init"] == i} for i in inits}
+            d_auc = [auc["pretrained"][s] - auc["scratch"][s] for s in seeds]
             cells += [
                 f"{statistics.mean(d):+.3f}",
                 f"{sd:.3f}",
                 f"{sum(x > 0 for x in d)}/{len(d)}",
+                f"{statistics.mean(d_auc):+.3f}",
+                str(sel[0]["n_test"]),
             ]
         print("| " + " | ".join(cells) + " |")
     if both and diffs_all:
         worst = min(diffs_all)
+        behind = [f"{t} ({x:+.3f})" for (t, _), x in zip(keys, diffs_all, strict=True) if x < -0.02]
         print(
             f"\nmean difference over {len(diffs_all)} task/lr rows: "
             f"{statistics.mean(diffs_all):+.3f} (worst {worst:+.3f}); "
-            f"pretrained ahead on {sum(x > 0 for x in diffs_all)}/{len(diffs_all)}"
+            f"pretrained ahead on {sum(x > 0 for x in diffs_all)}/{len(diffs_all)}; "
+            f"behind by more than 0.02 MCC: {', '.join(behind) or 'none'}"
         )
 
 
