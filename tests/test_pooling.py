@@ -10,7 +10,7 @@ import pytest
 import torch
 from toy_models import FAST, make_pretrained, write_task_dir
 
-from dnabert.attention import attention_scores, batch_ids, cls_scores
+from dnabert.attention import attention_scores, batch_ids, head_scores
 from dnabert.attention import load_classifier as load_finetuned_eager
 from dnabert.config import ConfigError, schema_defaults, validate_config
 from dnabert.finetune import finetune, load_classifier
@@ -84,9 +84,11 @@ def test_head_row_of_attention():
         [[[[0.1, 0.2, 0.3, 0.4], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5], [1.0, 0, 0, 0]]]]
     )
     rows = torch.tensor([[0.0, 1.0, 1.0, 0.0]])
-    assert cls_scores([last], "last").tolist() == [[pytest.approx(v) for v in (0.1, 0.2, 0.3, 0.4)]]
+    assert head_scores([last], "last").tolist() == [
+        [pytest.approx(v) for v in (0.1, 0.2, 0.3, 0.4)]
+    ]
     # the mean head's row: the mean of the k-mer rows
-    got = cls_scores([last], "last", rows)[0].tolist()
+    got = head_scores([last], "last", rows)[0].tolist()
     assert got == [pytest.approx(v) for v in (0.0, 0.5, 0.25, 0.25)]
 
 

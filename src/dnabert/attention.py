@@ -91,7 +91,7 @@ def normalise(scores: np.ndarray) -> np.ndarray:
 METHODS = ("last", "rollout")
 
 
-def cls_scores(
+def head_scores(
     attentions: Sequence[torch.Tensor], method: str = "last", rows: torch.Tensor | None = None
 ) -> torch.Tensor:
     """Token scores ``(B, T)`` of the head's row from per-layer attentions ``(B, heads, T, T)``.
@@ -134,7 +134,7 @@ def attention_scores(
 
     Returns ``(scores, probs)``: ``scores[i]`` float32 ``(len(sequences[i]),)``, L2-normalised;
     ``probs`` float32 ``(N, C)``. ``model`` must use eager attention (see :func:`load_classifier`);
-    ``method`` is ``last`` or ``rollout`` (module docstring; checked by :func:`cls_scores`).
+    ``method`` is ``last`` or ``rollout`` (module docstring; checked by :func:`head_scores`).
     """
     from dnabert.pooling import CONFIG_KEY, kmer_mask
 
@@ -150,11 +150,11 @@ def attention_scores(
             input_ids=ids.to(device), attention_mask=mask.to(device), output_attentions=True
         )
         rows = kmer_mask(ids, mask).to(device) if mean_head else None
-        cls = cls_scores(out.attentions, method, rows).cpu().numpy()  # (B, T): the head's row
+        row = head_scores(out.attentions, method, rows).cpu().numpy()  # (B, T): the head's row
         probs.append(torch.softmax(out.logits.float(), dim=-1).cpu().numpy())
         for i, seq in enumerate(chunk):
             n_tok = int(mask[i].sum())
-            kmer = cls[i, 1 : n_tok - 1]  # drop [CLS] and [SEP]
+            kmer = row[i, 1 : n_tok - 1]  # drop [CLS] and [SEP]
             scores.append(normalise(kmer_to_base(kmer, k, len(seq))).astype(np.float32))
     n_classes = model.config.num_labels
     return scores, (np.concatenate(probs) if probs else np.zeros((0, n_classes), np.float32))
