@@ -15,7 +15,7 @@ import subprocess
 import numpy as np
 import yaml
 from snakemake_runs import SNAKEMAKE
-from test_finetune import make_pretrained
+from toy_models import make_pretrained
 
 
 def _embeddings(model_dir) -> np.ndarray:

@@ -132,7 +132,7 @@ def test_custom_names_must_not_be_builtin():
 def test_custom_gue_task_runs_end_to_end_through_snakemake(repo, tmp_path):
     """A config with only a custom GUE task and a tiny model via finetune.init_from: no genome
     block, no pretraining; import -> fine-tune -> metrics table -> figures (real ones)."""
-    from test_finetune import make_pretrained
+    from toy_models import make_pretrained
 
     pretrained = make_pretrained(tmp_path / "my_dnabert3", k=3)
     spec = _gue_files(tmp_path / "user", n=(384, 48, 48))

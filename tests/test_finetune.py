@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from toy_models import FAST, make_pretrained, planted_rows, write_task_dir
 
 from dnabert.finetune import (
     FinetuneCollator,
@@ -17,67 +18,6 @@ from dnabert.finetune import (
     predict,
 )
 from dnabert.tokenizer import CLS_ID, SEP_ID, DNATokenizer, encode
-
-MOTIF = "GGGGCCCC"
-
-
-def make_pretrained(path, k=3, max_positions=64, seed=0):
-    """A tiny random BertForMaskedLM + vocab.txt standing in for results/models/dnabert{k}."""
-    from transformers import BertConfig, BertForMaskedLM
-
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=4**k + 5,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=max_positions,
-        pad_token_id=0,
-    )
-    BertForMaskedLM(config).save_pretrained(path)
-    DNATokenizer(k=k).save_pretrained(path)
-    return path
-
-
-def random_seq(rng, n):
-    return "".join(rng.choice(list("ACGT"), size=n))
-
-
-def planted_rows(n, length, rng, motif_at=None):
-    """Half positives with MOTIF (at ``motif_at`` or anywhere), half plain random sequences."""
-    rows = []
-    for i in range(n):
-        label = i % 2
-        seq = random_seq(rng, length)
-        while MOTIF in seq:
-            seq = random_seq(rng, length)
-        if label:
-            pos = motif_at if motif_at is not None else int(rng.integers(0, length - len(MOTIF)))
-            seq = seq[:pos] + MOTIF + seq[pos + len(MOTIF) :]
-        rows.append((seq, label, "chrT", i * 1000, i * 1000 + length, "+", "toy"))
-    return pd.DataFrame(
-        rows, columns=["sequence", "label", "chrom", "start", "end", "strand", "source"]
-    )
-
-
-def write_task_dir(path, n_train=384, n_eval=96, length=40, seed=1, motif_at=None):
-    rng = np.random.default_rng(seed)
-    path.mkdir(parents=True, exist_ok=True)
-    for name, n in (("train", n_train), ("dev", n_eval), ("test", n_eval)):
-        planted_rows(n, length, rng, motif_at).to_csv(path / f"{name}.tsv", sep="\t", index=False)
-    return path
-
-
-FAST = {
-    "lr": 2e-3,
-    "epochs": 4,
-    "batch_size": 32,
-    "dropout": 0.0,
-    "warmup_ratio": 0.1,
-    "patience": 0,
-    "ckpt_every": 0,
-}
 
 
 @pytest.fixture(scope="module")
@@ -293,7 +233,7 @@ def test_finetuning_and_baselines_write_the_same_metrics_keys(trained, tmp_path)
     assert set(finetuned) == set(cnn) == set(kmer) == RUN_KEYS
     assert (finetuned["steps"], cnn["steps"], kmer["steps"]) == (48, 4, None)  # 4 epochs x 12
     assert (finetuned["n_train"], cnn["n_train"], kmer["n_train"]) == (384, 384, 384)
-    assert finetuned["architecture"] == "BertForSequenceClassification"
+    assert finetuned["architecture"] == "DNABertForSequenceClassification"  # dnabert.pooling
     assert (cnn["architecture"], kmer["architecture"]) == ("DeepBindCNN", "LogisticRegression")
     assert finetuned["details"]["tokenizer"] == "DNATokenizer"
     assert cnn["details"]["seq_len"] == 40 and kmer["details"]["ks"] == [2]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from test_finetune import write_task_dir
+from toy_models import write_task_dir
 
 from dnabert.finetune import finetune_hf_model, predict
 from dnabert.hfmodels import (
@@ -323,7 +323,7 @@ def _workflow(repo, tmp_path):
 
     import yaml
     from test_custom_tasks import SNAKEMAKE, _gue_files
-    from test_finetune import make_pretrained
+    from toy_models import make_pretrained
 
     model_dir = make_nt(tmp_path / "models" / "nt_tiny")
     config = {

@@ -10,6 +10,10 @@ Two token scores (``method``):
   the input tokens, which matters in shallow models whose last layer attends to tokens that
   already carry the signal (the demo's 2-layer model).
 
+The row read is the head's: the ``[CLS]`` row for a model fine-tuned with ``pooling: cls`` (the
+paper's), and for ``pooling: mean`` the mean of the k-mer tokens' rows (what the mean head
+averages; :mod:`dnabert.pooling`).
+
 Token scores are spread from k-mers to bases (base ``j`` gets the mean of the scores of the k-mers
 that cover it, i.e. tokens ``j-k+1 .. j``) and each sequence's scores are divided by their L2 norm.
 ``[CLS]``, ``[SEP]`` and padding are excluded. Sequences longer than ``max_length - 2`` k-mers are
@@ -30,15 +34,16 @@ from dnabert.tokenizer import PAD_ID, add_special_tokens, encode, read_vocab
 
 
 def load_classifier(model_dir: str | os.PathLike):
-    """Load a fine-tuned ``BertForSequenceClassification`` with eager attention; returns (model, k).
+    """Load a fine-tuned DNABERT classifier with eager attention and the head it was trained with
+    (:func:`dnabert.pooling.load_finetuned`); returns (model, k).
 
     Eager attention is needed for ``output_attentions=True``. ``k`` comes from ``vocab.txt``.
     """
-    from transformers import BertForSequenceClassification
+    from dnabert.pooling import load_finetuned
 
     model_dir = Path(model_dir)
     _, k = read_vocab(model_dir / "vocab.txt")
-    model = BertForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager")
+    model = load_finetuned(model_dir, attn_implementation="eager")
     model.eval()
     return model, k
 
@@ -86,25 +91,33 @@ def normalise(scores: np.ndarray) -> np.ndarray:
 METHODS = ("last", "rollout")
 
 
-def cls_scores(attentions: Sequence[torch.Tensor], method: str = "last") -> torch.Tensor:
-    """``[CLS]`` token scores ``(B, T)`` from per-layer attentions ``(B, heads, T, T)``.
+def head_scores(
+    attentions: Sequence[torch.Tensor], method: str = "last", rows: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Token scores ``(B, T)`` of the head's row from per-layer attentions ``(B, heads, T, T)``.
 
-    ``last``: the last layer's ``[CLS]`` row summed over heads. ``rollout``: the ``[CLS]`` row of
+    ``rows`` ``(B, T)``: weights of the query rows the head reads (the mean head: 1 on k-mer
+    tokens, see :func:`dnabert.pooling.kmer_mask`), averaged; None: the ``[CLS]`` row.
+    ``last``: the last layer's row summed over heads. ``rollout``: the row of
     ``prod_l (0.5 * mean_heads(A_l) + 0.5 * I)`` (rows renormalised), last layer leftmost.
     Padding columns get 0 either way (the model gives them no attention).
     """
     if method == "last":
-        return attentions[-1][:, :, 0, :].sum(dim=1).float()
-    if method != "rollout":
+        matrix = attentions[-1].float().sum(dim=1)
+    elif method == "rollout":
+        first = attentions[0]
+        eye = torch.eye(first.shape[-1], dtype=torch.float32, device=first.device)
+        matrix = None
+        for layer in attentions:
+            a = 0.5 * layer.float().mean(dim=1) + 0.5 * eye
+            a = a / a.sum(dim=-1, keepdim=True)
+            matrix = a if matrix is None else a @ matrix  # later layers on the left
+    else:
         raise ValueError(f"unknown attention method {method!r}; expected one of {METHODS}")
-    first = attentions[0]
-    eye = torch.eye(first.shape[-1], dtype=torch.float32, device=first.device)
-    flow = None
-    for layer in attentions:
-        a = 0.5 * layer.float().mean(dim=1) + 0.5 * eye
-        a = a / a.sum(dim=-1, keepdim=True)
-        flow = a if flow is None else a @ flow  # later layers on the left
-    return flow[:, 0, :]
+    if rows is None:
+        return matrix[:, 0, :]
+    w = rows.to(matrix.dtype)
+    return (w.unsqueeze(-1) * matrix).sum(dim=1) / w.sum(dim=1, keepdim=True)
 
 
 @torch.no_grad()
@@ -121,8 +134,11 @@ def attention_scores(
 
     Returns ``(scores, probs)``: ``scores[i]`` float32 ``(len(sequences[i]),)``, L2-normalised;
     ``probs`` float32 ``(N, C)``. ``model`` must use eager attention (see :func:`load_classifier`);
-    ``method`` is ``last`` or ``rollout`` (module docstring; checked by :func:`cls_scores`).
+    ``method`` is ``last`` or ``rollout`` (module docstring; checked by :func:`head_scores`).
     """
+    from dnabert.pooling import CONFIG_KEY, kmer_mask
+
+    mean_head = getattr(model.config, CONFIG_KEY, "cls") == "mean"
     device = next(model.parameters()).device
     scores: list[np.ndarray] = []
     probs = []
@@ -133,11 +149,12 @@ def attention_scores(
         out = model(
             input_ids=ids.to(device), attention_mask=mask.to(device), output_attentions=True
         )
-        cls = cls_scores(out.attentions, method).cpu().numpy()  # (B, T): [CLS] row
+        rows = kmer_mask(ids, mask).to(device) if mean_head else None
+        row = head_scores(out.attentions, method, rows).cpu().numpy()  # (B, T): the head's row
         probs.append(torch.softmax(out.logits.float(), dim=-1).cpu().numpy())
         for i, seq in enumerate(chunk):
             n_tok = int(mask[i].sum())
-            kmer = cls[i, 1 : n_tok - 1]  # drop [CLS] and [SEP]
+            kmer = row[i, 1 : n_tok - 1]  # drop [CLS] and [SEP]
             scores.append(normalise(kmer_to_base(kmer, k, len(seq))).astype(np.float32))
     n_classes = model.config.num_labels
     return scores, (np.concatenate(probs) if probs else np.zeros((0, n_classes), np.float32))

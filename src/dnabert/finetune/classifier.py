@@ -22,8 +22,11 @@ def load_classifier(
     dropout: float,
     *,
     from_scratch: bool = False,
+    pooling: str = "cls",
 ):
-    """``BertForSequenceClassification`` from a Hugging Face directory (MLM or classifier).
+    """DNABERT's classifier (:class:`dnabert.pooling.DNABertForSequenceClassification`, a
+    ``BertForSequenceClassification`` whose head reads ``pooling``: ``cls`` or ``mean``) from a
+    Hugging Face directory (MLM or classifier).
 
     The vocabulary size must be ``4**k + 5`` (else ValueError naming the directory); a missing
     directory or ``config.json`` raises FileNotFoundError. The classification head (and the pooler,
@@ -33,9 +36,12 @@ def load_classifier(
     the k-mer embeddings compositional when its pretraining started them so
     (``pretrain.model.kmer_embedding_init``).
     """
-    from transformers import BertConfig, BertForSequenceClassification
+    from transformers import BertConfig
 
+    from dnabert.pooling import CONFIG_KEY, DNABertForSequenceClassification, check_pooling
     from dnabert.tokenizer import check_model_k
+
+    check_pooling(pooling)
 
     path = Path(pretrained_dir)
     check_model_k(path, k)
@@ -53,16 +59,18 @@ def load_classifier(
         if from_scratch:
             config = BertConfig.from_pretrained(path, **overrides)
             config._attn_implementation = "sdpa"
-            model = BertForSequenceClassification(config)
+            setattr(config, CONFIG_KEY, pooling)
+            model = DNABertForSequenceClassification(config)
             if getattr(config, "dnabert_kmer_embedding_init", "random") == "compositional":
                 from dnabert.pretrain import compositional_kmer_embeddings
 
                 embedding = model.get_input_embeddings()  # started as its pretraining did
                 compositional_kmer_embeddings(embedding, k, config.initializer_range)
         else:
-            model = BertForSequenceClassification.from_pretrained(
+            model = DNABertForSequenceClassification.from_pretrained(
                 path, attn_implementation="sdpa", **overrides
             )
+            setattr(model.config, CONFIG_KEY, pooling)  # this run's head, whatever path held
     finally:
         hf_logging.set_verbosity(verbosity)
     return model
@@ -75,7 +83,8 @@ class Backbone:
     ``name``: the model recorded in ``metrics.json`` (``dnabert``, ``dnabert_scratch`` or the
     user's name); ``k``: DNABERT's k (None for other models); ``source``: the pretrained
     directory; ``init``: ``pretrained`` or ``scratch``; ``encode(sequences, records)``: token ids
-    without special tokens (None: k-merize); ``load(num_labels, dropout)``: the classifier;
+    without special tokens (None: k-merize); ``load(num_labels, settings)``: the classifier for
+    the run's ``finetune`` settings (dropout; DNABERT's ``pooling``);
     ``save_tokenizer(dir)``; ``max_length(model)``: tokens per piece for the loaded model.
     """
 
@@ -84,7 +93,7 @@ class Backbone:
     source: str
     init: str
     specials: Specials
-    load: Callable[[int, float], torch.nn.Module]
+    load: Callable[[int, dict], torch.nn.Module]
     save_tokenizer: Callable[[Path], None]
     max_length: Callable[[torch.nn.Module], int]
     encode: Callable[[list[str], list[str]], list[np.ndarray]] | None = None

@@ -65,8 +65,8 @@ def finetune(
         source=str(pretrained_dir),
         init="scratch" if from_scratch else "pretrained",
         specials=DNABERT_SPECIALS,
-        load=lambda n, dropout: load_classifier(
-            pretrained_dir, k, n, dropout, from_scratch=from_scratch
+        load=lambda n, c: load_classifier(
+            pretrained_dir, k, n, c["dropout"], from_scratch=from_scratch, pooling=c["pooling"]
         ),
         save_tokenizer=lambda path: DNATokenizer(k=k).save_pretrained(path),
         max_length=lambda model: min(max_length, model.config.max_position_embeddings),
@@ -114,7 +114,7 @@ def finetune_hf_model(
         source=str(spec.path),
         init="pretrained",
         specials=tokenizer_specials(tokenizer),
-        load=lambda n, dropout: load_hf_classifier(path, n, dropout, spec.trust_remote_code),
+        load=lambda n, c: load_hf_classifier(path, n, c["dropout"], spec.trust_remote_code),
         save_tokenizer=tokenizer.save_pretrained,
         max_length=lambda model: max_length_for(model.config, tokenizer, spec.max_length),
         encode=tokenize_with(tokenizer),
@@ -230,7 +230,7 @@ def _finetune(
     splits = load_task(task_dir, backbone, c, seed)
 
     torch.manual_seed(seed)  # the new classification head's initial weights
-    model = backbone.load(splits.n_classes, c["dropout"])
+    model = backbone.load(splits.n_classes, c)
     max_length = backbone.max_length(model)
     cfg = loop_config(c, len(splits.train), seed, device)
     score = functools.partial(predict_with, max_length=max_length, c=c, specials=backbone.specials)
