@@ -1,7 +1,7 @@
 # Two set-up commands, both from a fresh clone with Python 3.11 (no conda, no GPU):
 #   make demo   installs what is needed and runs the offline demo pipeline
 #   make test   installs what is needed and runs the tests (all but the demo's own, marker demo)
-#   make test-demo   the demo's end-to-end run and its quality checks (15-20 min on 2 cores)
+#   make test-demo   the demo's end-to-end run and its quality checks (~22 min on 2 cores)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
