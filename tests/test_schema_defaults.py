@@ -94,6 +94,14 @@ def test_canonical_pattern_defaults_are_the_schemas():
     assert _keyword_defaults(corpus.build_corpus)["canonical_pattern"] == CANONICAL_PATTERN
 
 
+def test_classifier_head_default_is_the_schemas():
+    """The paper's [CLS] head, in the schema and in the library call without a config."""
+    from dnabert.finetune import load_classifier
+
+    assert schema_defaults("finetune", "pooling") == "cls"
+    assert _keyword_defaults(load_classifier)["pooling"] == "cls"
+
+
 def test_corpus_defaults_are_the_schemas():
     """build_corpus's keyword defaults and `dnabert build-corpus`'s option defaults."""
     from dnabert import corpus

@@ -136,9 +136,9 @@ def attention_scores(
     ``probs`` float32 ``(N, C)``. ``model`` must use eager attention (see :func:`load_classifier`);
     ``method`` is ``last`` or ``rollout`` (module docstring; checked by :func:`head_scores`).
     """
-    from dnabert.pooling import CONFIG_KEY, kmer_mask
+    from dnabert.pooling import kmer_mask, pooling_of
 
-    mean_head = getattr(model.config, CONFIG_KEY, "cls") == "mean"
+    mean_head = pooling_of(model.config) == "mean"
     device = next(model.parameters()).device
     scores: list[np.ndarray] = []
     probs = []

@@ -31,6 +31,11 @@ POOLINGS = ("cls", "mean")
 CONFIG_KEY = "dnabert_pooling"
 
 
+def pooling_of(config) -> str:
+    """The head a model's config records; ``cls`` for models saved before the option."""
+    return getattr(config, CONFIG_KEY, "cls")
+
+
 def kmer_mask(input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
     """``(B, T)`` float: 1 on k-mer tokens, 0 on ``[CLS]``, ``[SEP]``, padding and masked-out
     positions. A row with no k-mer at all (``[CLS] [SEP]``) keeps its ``[CLS]`` so its mean is
@@ -51,7 +56,7 @@ class DNABertForSequenceClassification(BertForSequenceClassification):
 
     @property
     def pooling(self) -> str:
-        return getattr(self.config, CONFIG_KEY, "cls")
+        return pooling_of(self.config)
 
     def forward(
         self,
