@@ -11,7 +11,7 @@ import pandas as pd
 
 from dnabert import paths
 from dnabert.figure_data import _model_order, model_label
-from dnabert.metrics_table import WILCOXON_METRICS, _run_name, paired_wilcoxon
+from dnabert.metrics_table import WILCOXON_METRICS, paired_wilcoxon, with_run_column
 from dnabert.plotting import (
     YARDSTICK_MODELS,
     YARDSTICK_STYLE,
@@ -38,9 +38,7 @@ def tf_tests(tf: pd.DataFrame) -> pd.DataFrame:
     Wilcoxon tests of each pretrained DNABERT vs each other model, over the experiments both ran
     (:func:`dnabert.metrics_table.paired_wilcoxon`; the workflow's ``collect_metrics`` writes the
     same table)."""
-    if "run" not in tf.columns:
-        tf = tf.assign(run=[_run_name(m, k) for m, k in zip(tf["model"], tf["k"], strict=True)])
-    return paired_wilcoxon(tf, WILCOXON_METRICS, unit="TF experiment")
+    return paired_wilcoxon(with_run_column(tf), WILCOXON_METRICS, unit="TF experiment")
 
 
 def figure_tf_violins(df: pd.DataFrame, results: Path, config=None):

@@ -40,6 +40,14 @@ def _run_name(model: str, k) -> str:
     return model
 
 
+def with_run_column(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (metrics.tsv rows) with its ``run`` column: as it is, or filled in from ``model``
+    and ``k`` for a table written before the column existed."""
+    if "run" in df.columns:
+        return df
+    return df.assign(run=[_run_name(m, k) for m, k in zip(df["model"], df["k"], strict=True)])
+
+
 def collect_metrics(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """One row per ``metrics.json`` in ``paths``, sorted by task, run, seed.
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from dnabert.datasets.suites import GROUP_TITLES, GUE_GROUPS, expand_suites
-from dnabert.metrics_table import _run_name, paired_wilcoxon
+from dnabert.metrics_table import paired_wilcoxon, with_run_column
 from dnabert.tasks import FAMILIES as TASK_FAMILIES
 from dnabert.tasks import builtin_group
 
@@ -135,9 +135,7 @@ def write_group_tables(
     """Write :func:`gue_table` and :func:`group_wilcoxon` of ``metrics.tsv`` (atomically)."""
     from dnabert.provenance import atomic_path
 
-    df = pd.read_csv(metrics_tsv, sep="\t")
-    if "run" not in df.columns:  # a table written before the run column existed
-        df["run"] = [_run_name(m, k) for m, k in zip(df["model"], df["k"], strict=True)]
+    df = with_run_column(pd.read_csv(metrics_tsv, sep="\t"))
     tables = (gue_table(df, groups), group_wilcoxon(df, groups))
     for frame, path in zip(tables, (gue_out, wilcoxon_out), strict=True):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
